@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """One write made through the portal, or one security event. Rows are never changed."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "Succeeded"
+        REJECTED = "rejected", "Rejected upstream"
+        FAILED = "failed", "Failed"
+        DENIED = "denied", "Denied"
+
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    # Kept as text too, so the row (and its hash) survives the user being deleted.
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    entity_type = models.CharField(max_length=32, blank=True, db_index=True)
+    entity_id = models.CharField(max_length=64, blank=True, db_index=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OK)
+    detail = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.CharField(max_length=45, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["entity_type", "entity_id", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username} {self.action}"
+
+
+class AuditChainHead(models.Model):
+    """A single row holding the newest hash; locking it serializes writers of the chain."""
+
+    last_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit chain head {self.last_hash[:12]}"

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from crmportal.audit.forms import AuditFilterForm
+from crmportal.audit.models import AuditEntry
+from crmportal.paging import PAGE_SIZES, page_size, positive_int
+
+
+@require_GET
+@permission_required("staff.view_audit", raise_exception=True)
+def audit_list(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    entries = AuditEntry.objects.order_by("-id")
+    if form.is_bound and form.is_valid():
+        entries = form.filter(entries)
+    elif form.is_bound:
+        entries = entries.none()
+    paginator = Paginator(entries, page_size(request.GET.get("size")))
+    page = paginator.get_page(positive_int(request.GET.get("page"), 1))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "page_sizes": PAGE_SIZES}
+    template = "audit/audit_list.html#audit-table" if request.htmx else "audit/audit_list.html"
+    return render(request, template, context)

@@ -1,0 +1,36 @@
+"""Turn service-layer errors that escape a view into friendly pages, never a 500."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404
+from django.shortcuts import render
+
+from crmportal.omtrader.errors import NotFound, Unauthorized, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class OMTraderErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, NotFound):
+            raise Http404(exception.message) from exception
+        if isinstance(exception, (Unavailable, Unauthorized)):
+            log.warning("OMTrader unavailable for %s: %s", request.path, exception.message)
+            reason = (
+                "The portal's OMTrader credentials were refused."
+                if isinstance(exception, Unauthorized)
+                else "OMTrader did not answer in time or answered with an error."
+            )
+            template = "omtrader_unavailable.html"
+            if request.htmx:
+                template += "#unavailable-panel"
+            return render(request, template, {"reason": reason}, status=503)
+        return None

@@ -1,0 +1,60 @@
+import getpass
+import secrets
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from crmportal.staff.accounts import create_staff
+from crmportal.staff.roles import ROLE_SLUGS, role_for_slug
+
+
+def _group_ids(raw: str) -> list[int]:
+    try:
+        return [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise CommandError(f"--groups takes comma-separated group ids, not {raw!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Create (or update) a staff member with a role and an optional group scope."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--role", required=True, help=", ".join(ROLE_SLUGS))
+        parser.add_argument(
+            "--groups", default="", help="OMTrader group ids, e.g. 1,2 (none = all groups)"
+        )
+        parser.add_argument("--email", default="")
+        parser.add_argument("--time-zone", default="")
+        parser.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input"
+        )
+
+    def handle(self, *args, **options):
+        try:
+            role = role_for_slug(options["role"])
+        except ValueError as error:
+            raise CommandError(str(error)) from None
+        password, generated = self._password(options["password_stdin"])
+        user = create_staff(
+            options["username"],
+            role,
+            password,
+            group_ids=_group_ids(options["groups"]),
+            email=options["email"],
+            time_zone=options["time_zone"],
+        )
+        self.stdout.write(f"Staff member {user.username} has the role {role}.")
+        if generated:
+            self.stdout.write(f"Generated password: {password}")
+
+    @staticmethod
+    def _password(from_stdin: bool) -> tuple[str, bool]:
+        if from_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+            if not password:
+                raise CommandError("no password on standard input")
+            return password, False
+        if sys.stdin.isatty():
+            return getpass.getpass("Password: "), False
+        return secrets.token_urlsafe(12), True

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand
+
+from crmportal.env import env_str
+from crmportal.staff.accounts import create_staff
+from crmportal.staff.roles import ADMINISTRATOR, BACK_OFFICE, COMPLIANCE, SUPERVISOR
+
+DEMO_USERS = [
+    ("backoffice", BACK_OFFICE),
+    ("compliance", COMPLIANCE),
+    ("supervisor", SUPERVISOR),
+    ("admin", ADMINISTRATOR),
+]
+
+
+class Command(BaseCommand):
+    help = "Create one demo staff member per role and print their logins (for make run)."
+
+    def handle(self, *args, **options):
+        password = env_str("DEMO_PASSWORD", "demo-pass-2026")
+        self.stdout.write(f"Demo staff logins (password for all: {password}):")
+        for username, role in DEMO_USERS:
+            create_staff(username, role, password)
+            self.stdout.write(f"  {username:<11} {role}")

@@ -1,0 +1,17 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from crmportal import views
+from crmportal.staff.views import StaffLoginView
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("login/", StaffLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("audit/", include("crmportal.audit.urls")),
+]
+
+handler403 = "crmportal.views.permission_denied"
+handler404 = "crmportal.views.page_not_found"
+handler500 = "crmportal.views.server_error"

@@ -1,0 +1,53 @@
+"""Fixtures shared by the whole suite: staff members per role and the simulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from crmportal.staff.accounts import create_staff
+from crmportal.staff.roles import ADMINISTRATOR, BACK_OFFICE, COMPLIANCE, SUPERVISOR
+from tests.support.staff import PASSWORD
+
+
+@pytest.fixture
+def make_staff(db):
+    def make(username: str, role: str, group_ids: list[int] | None = None, time_zone: str = ""):
+        return create_staff(username, role, PASSWORD, group_ids=group_ids, time_zone=time_zone)
+
+    return make
+
+
+@pytest.fixture
+def backoffice(make_staff):
+    return make_staff("bo", BACK_OFFICE)
+
+
+@pytest.fixture
+def compliance(make_staff):
+    return make_staff("cora", COMPLIANCE)
+
+
+@pytest.fixture
+def supervisor(make_staff):
+    return make_staff("sam", SUPERVISOR)
+
+
+@pytest.fixture
+def administrator(make_staff):
+    return make_staff("ada", ADMINISTRATOR)
+
+
+@pytest.fixture
+def roleless(db, django_user_model):
+    return django_user_model.objects.create_user("nobody", password=PASSWORD)
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    """One simulator process for the whole run; tests that change its knobs reset it."""
+    from tests.support.simulator import SimulatorProcess
+
+    sim = SimulatorProcess()
+    sim.start()
+    yield sim
+    sim.stop()

@@ -1,0 +1,3 @@
+"""The password every test staff member gets."""
+
+PASSWORD = "correct-horse-battery-42"
