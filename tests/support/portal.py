@@ -1,0 +1,93 @@
+"""The real portal in a subprocess: migrated SQLite file, staff users, daphne on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support.staff import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PortalProcess:
+    """A daphne-served portal. `staff` maps username -> (role slug, group ids)."""
+
+    def __init__(self, omtrader_url: str = "", staff=None, env=None, database_url: str = ""):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workdir = tempfile.mkdtemp(prefix="portal-")
+        self.staff = staff or {}
+        self.env = {
+            **os.environ,
+            "DEBUG": "true",
+            "SECRET_KEY": "portal-process-test-key-" + "x" * 30,
+            "DATABASE_URL": database_url or f"sqlite:///{self.workdir}/db.sqlite3",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            **({"OMTRADER_URL": omtrader_url} if omtrader_url else {}),
+            **(env or {}),
+        }
+        self.process: subprocess.Popen | None = None
+
+    def manage(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, input=stdin,
+            capture_output=True, text=True, timeout=180,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    def start(self) -> PortalProcess:
+        self.manage("migrate", "--noinput")
+        for username, (role, groups) in self.staff.items():
+            self.manage("createstaff", username, "--role", role,
+                        "--groups", ",".join(map(str, groups)), "--password-stdin",
+                        stdin=PASSWORD + "\n")
+        self.log = open(Path(self.workdir) / "daphne.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             "crmportal.asgi:application"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait_until_up()
+        return self
+
+    def _wait_until_up(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"daphne exited: {self.read_log()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"portal did not start within {timeout}s: {self.read_log()}")
+
+    def read_log(self) -> str:
+        return (Path(self.workdir) / "daphne.log").read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        if getattr(self, "log", None):
+            self.log.close()
