@@ -34,3 +34,7 @@ class Rejected(OMTraderError):
     def __init__(self, message: str, *, status: int | None = None, field_errors=None):
         super().__init__(message, status=status)
         self.field_errors: dict[str, str] = dict(field_errors or {})
+
+
+class Forbidden(Unauthorized):
+    """The manager account may not do this (HTTP 403): a permission or group-scope problem."""

@@ -1,0 +1,94 @@
+"""Run independent upstream calls together, so a page needing N of them costs ~one round trip.
+
+    got = gather(client=lambda: omt.get_client(7), accounts=lambda: omt.list_accounts(client_id=7))
+    got["client"], got["accounts"]
+
+The calls run in one bounded thread pool shared by the process, each in a copy of the
+caller's context (request id, active time zone). gather waits for all of them, then returns
+the results by name or re-raises the first error in argument order. Inside a pooled call a
+nested gather runs its calls in turn, so the pool cannot deadlock on itself. Meant for
+OMTrader calls; keep database work in the calling thread.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from django.conf import settings
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_in_pool: contextvars.ContextVar[bool] = contextvars.ContextVar("omtrader_in_pool", default=False)
+
+
+def gather(**calls: Callable[[], Any]) -> dict[str, Any]:
+    if len(calls) <= 1 or _in_pool.get():
+        return _in_turn(calls)
+    futures = {name: _submit(call) for name, call in calls.items()}
+    return _collect(futures)
+
+
+def gather_each(call: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """call(item) for every item, concurrently; results in the items' order."""
+    results = gather(**{str(i): (lambda item=item: call(item)) for i, item in enumerate(items)})
+    return [results[str(i)] for i in range(len(results))]
+
+
+def shutdown() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=True)
+            _pool = None
+
+
+def _submit(call: Callable[[], Any]) -> Future:
+    context = contextvars.copy_context()
+    return _executor().submit(context.run, _pooled, call)
+
+
+def _pooled(call: Callable[[], Any]) -> Any:
+    _in_pool.set(True)
+    return call()
+
+
+def _in_turn(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    futures: dict[str, Future] = {}
+    for name, call in calls.items():
+        future: Future = Future()
+        try:
+            future.set_result(call())
+        except BaseException as error:  # noqa: BLE001 - re-raised by _collect after the others
+            future.set_exception(error)
+        futures[name] = future
+    return _collect(futures)
+
+
+def _collect(futures: dict[str, Future]) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    first_error: BaseException | None = None
+    for name, future in futures.items():
+        try:
+            results[name] = future.result()
+        except BaseException as error:  # noqa: BLE001 - the first one is re-raised below
+            first_error = first_error or error
+    if first_error is not None:
+        raise first_error
+    return results
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                size = getattr(settings, "OMTRADER_CONCURRENCY", settings.OMTRADER_POOL_SIZE)
+                _pool = ThreadPoolExecutor(max_workers=int(size), thread_name_prefix="omtrader")
+    return _pool
