@@ -23,7 +23,7 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 def error_label(status: int) -> str:
     if status >= 500:
-        return "Internal Server Error" if status == 500 else "Service Unavailable"
+        return "Internal Server Error"
     return ERROR_LABELS.get(status, "Error")
 
 
