@@ -44,6 +44,8 @@ class Rejected(Exception):
         self.message = message
 
 
+# Not documented by OMTrader: the simulator's name for the account-summary event.
+ACCOUNT_SUMMARY_EVENT = "account_summary"
 SUMMARY_FIELDS = (
     "id", "group_id", "client_id", "currency", "currency_digits", "balance", "credit", "equity",
     "margin", "margin_free", "margin_level", "profit", "liqudation_status", "updated_at",
@@ -454,7 +456,7 @@ class Ledger:
                 self._emit(acc, "info", {"message": f"margin call on account {aid}",
                                          "account_id": aid, "margin_level": acc["margin_level"]})
             acc["updated_at"] = self.stamp()
-            self._emit(acc, "account_summary", account_summary(acc))
+            self._emit(acc, ACCOUNT_SUMMARY_EVENT, account_summary(acc))
 
     def _stop_out(self, acc: Record) -> None:
         group = self.store.groups[acc["group_id"]]
