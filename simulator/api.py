@@ -74,11 +74,7 @@ async def get_client(request: web.Request) -> Result:
 @route("POST", M + "/clients")
 async def create_client(request: web.Request) -> Result:
     s = sim(request)
-    data = await read_json(request)
-    fields = V.validate(data, V.CLIENT)
-    errors = V.client_extra(fields)
-    if errors:
-        raise invalid(errors)
+    fields = V.validate(await read_json(request), V.CLIENT, extra=V.client_extra)
     now = s.ledger.stamp()
     who = manager_id(request)
     client = blank(CLIENT_FIELDS, type=0, status=0, created_at=now, updated_at=now,
@@ -97,10 +93,7 @@ async def create_client(request: web.Request) -> Result:
 async def update_client(request: web.Request) -> Result:
     s = sim(request)
     client = get_or_404(s.store.clients, "client", ident(request))
-    fields = V.validate(await read_json(request), V.CLIENT, partial=True)
-    errors = V.client_extra(fields)
-    if errors:
-        raise invalid(errors)
+    fields = V.validate(await read_json(request), V.CLIENT, partial=True, extra=V.client_extra)
     client.update(fields, updated_at=s.ledger.stamp(), updated_by=manager_id(request))
     s.changed()
     return Result(client)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,8 +61,8 @@ def check(value: Any, spec: F) -> str | None:
     return None
 
 
-def validate(data: Any, schema: Schema, *, partial: bool = False,
-             prefix: str = "") -> dict[str, Any]:
+def validate(data: Any, schema: Schema, *, partial: bool = False, prefix: str = "",
+             extra: Callable[[dict[str, Any]], dict[str, str]] | None = None) -> dict[str, Any]:
     """Known fields of `data` checked against `schema`; raises a 400 ApiError.
 
     Unknown fields are ignored (read-only fields such as `id` or `created_at` included).
@@ -70,6 +71,9 @@ def validate(data: Any, schema: Schema, *, partial: bool = False,
     if not isinstance(data, dict):
         raise invalid({"body": "must be a JSON object"}, "the request body must be a JSON object")
     errors = collect(data, schema, partial=partial, prefix=prefix)
+    if extra is not None:
+        for name, message in extra(data).items():
+            errors.setdefault(name, message)
     if errors:
         raise invalid(errors)
     return {k: data[k] for k in schema if k in data}
