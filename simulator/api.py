@@ -136,23 +136,29 @@ async def get_account(request: web.Request) -> Result:
     return Result(get_or_404(sim(request).store.accounts, "account", ident(request)))
 
 
-def _account_refs(s: Simulator, fields: dict[str, Any]) -> None:
-    errors: dict[str, str] = {}
-    if "client_id" in fields and fields["client_id"] not in s.store.clients:
-        errors["client_id"] = f"unknown client {fields['client_id']}"
-    gid = fields.get("group_id")
-    if gid is not None:
-        group = s.store.groups.get(gid)
-        if group is None:
-            errors["group_id"] = f"unknown group {gid}"
-        elif group["group_type"] != 0:
-            errors["group_id"] = f"group {gid} is not a client group"
-    for name in ("user_password", "investor_password"):
-        value = fields.get(name)
-        if isinstance(value, str) and len(value) < 8:
-            errors[name] = "must be at least 8 characters"
-    if errors:
-        raise invalid(errors)
+def _account_checks(s: Simulator) -> Any:
+    def check(data: dict[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        cid = data.get("client_id")
+        if _is_int(cid) and cid not in s.store.clients:
+            errors["client_id"] = f"unknown client {cid}"
+        gid = data.get("group_id")
+        if _is_int(gid):
+            group = s.store.groups.get(gid)
+            if group is None:
+                errors["group_id"] = f"unknown group {gid}"
+            elif group["group_type"] != 0:
+                errors["group_id"] = f"group {gid} is not a client group"
+        for name in ("user_password", "investor_password"):
+            value = data.get(name)
+            if isinstance(value, str) and len(value) < 8:
+                errors[name] = "must be at least 8 characters"
+        return errors
+    return check
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 USER_KEYS = ("username", "first_name", "middle_name", "family_name", "company", "email", "phone",
@@ -164,8 +170,7 @@ RISK_KEYS = ("enable_risk_management", "max_day_loss", "max_day_profit", "max_we
 @route("POST", M + "/accounts")
 async def create_account(request: web.Request) -> Result:
     s = sim(request)
-    fields = V.validate(await read_json(request), V.ACCOUNT)
-    _account_refs(s, fields)
+    fields = V.validate(await read_json(request), V.ACCOUNT, extra=_account_checks(s))
     fields = {k: v for k, v in fields.items() if v is not None}
     client = s.store.clients[fields["client_id"]]
     account = new_account(s.store, client, fields["group_id"], s.store.now(), fields)
@@ -178,8 +183,8 @@ async def create_account(request: web.Request) -> Result:
 async def update_account(request: web.Request) -> Result:
     s = sim(request)
     account = get_or_404(s.store.accounts, "account", ident(request))
-    fields = V.validate(await read_json(request), V.ACCOUNT, partial=True)
-    _account_refs(s, fields)
+    fields = V.validate(await read_json(request), V.ACCOUNT, partial=True,
+                        extra=_account_checks(s))
     s.store.move_account(account, fields.get("group_id"), fields.get("client_id"))
     if "group_id" in fields:
         group = s.store.groups[account["group_id"]]
@@ -284,35 +289,37 @@ async def list_commissions(request: web.Request) -> Result:
     return Result(paginate(rows, p, id_ordered=True))
 
 
-def _commission_fields(s: Simulator, fields: dict[str, Any]) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    if "group_id" in fields and fields["group_id"] not in s.store.groups:
-        errors["group_id"] = f"unknown group {fields['group_id']}"
-    cls = fields.get("symbol_class_id")
-    if cls and cls not in SYMBOL_CLASSES:
-        errors["symbol_class_id"] = f"unknown symbol class {cls}"
-    if "name" in fields and isinstance(fields["name"], str) and not fields["name"].strip():
-        errors["name"] = "must not be empty"
-    if errors:
-        raise invalid(errors)
-    if fields.get("commission_tiers") is not None:
-        fields["commission_tiers"] = [
-            {**{k: tier.get(k) for k in ("mode", "range_from", "range_to", "min", "max")},
-             "id": s.store.next_id("commission_tiers"), "type": tier["type"],
-             "value": tier["value"], "currency": tier.get("currency") or ""}
-            for tier in V.tiers(fields["commission_tiers"])
-        ]
-        for tier in fields["commission_tiers"]:
-            for k in ("mode", "range_from", "range_to", "min", "max"):
-                if tier[k] is None:
-                    tier[k] = 0 if k == "mode" else 0.0
-    return fields
+def _commission_checks(s: Simulator) -> Any:
+    def check(data: dict[str, Any]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        gid = data.get("group_id")
+        if _is_int(gid) and gid not in s.store.groups:
+            errors["group_id"] = f"unknown group {gid}"
+        cls = data.get("symbol_class_id")
+        if _is_int(cls) and cls and cls not in SYMBOL_CLASSES:
+            errors["symbol_class_id"] = f"unknown symbol class {cls}"
+        name = data.get("name")
+        if isinstance(name, str) and not name.strip():
+            errors["name"] = "must not be empty"
+        if isinstance(data.get("commission_tiers"), list):
+            errors.update(V.tier_errors(data["commission_tiers"]))
+        return errors
+    return check
+
+
+def _tiers(s: Simulator, tiers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": s.store.next_id("commission_tiers"), "mode": t.get("mode") or 0,
+             "type": t["type"], "value": t["value"], "range_from": t.get("range_from") or 0.0,
+             "range_to": t.get("range_to") or 0.0, "min": t.get("min") or 0.0,
+             "max": t.get("max") or 0.0, "currency": t.get("currency") or ""}
+            for t in tiers]
 
 
 @route("POST", M + "/commissions")
 async def create_commission(request: web.Request) -> Result:
     s = sim(request)
-    fields = _commission_fields(s, V.validate(await read_json(request), V.COMMISSION))
+    fields = V.validate(await read_json(request), V.COMMISSION, extra=_commission_checks(s))
+    fields["commission_tiers"] = _tiers(s, fields.get("commission_tiers") or [])
     row = blank(COMMISSION_FIELDS, symbol_class_id=0, desc="", mode=0, mode_range=0,
                 mode_charge=0, mode_entry=0, mode_action=0, mode_profit=0, mode_reason=0,
                 commission_tiers=[])
@@ -327,8 +334,11 @@ async def create_commission(request: web.Request) -> Result:
 async def update_commission(request: web.Request) -> Result:
     s = sim(request)
     row = get_or_404(s.store.commissions, "commission", ident(request))
-    fields = V.validate(await read_json(request), V.COMMISSION, partial=True)
-    fields = _commission_fields(s, {k: v for k, v in fields.items() if v is not None})
+    fields = V.validate(await read_json(request), V.COMMISSION, partial=True,
+                        extra=_commission_checks(s))
+    fields = {k: v for k, v in fields.items() if v is not None}
+    if "commission_tiers" in fields:
+        fields["commission_tiers"] = _tiers(s, fields["commission_tiers"])
     s.store.remove_commission(row)
     row.update(fields)
     s.store.add_commission(row)

@@ -201,9 +201,8 @@ def client_extra(data: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-def tiers(value: list[Any]) -> list[dict[str, Any]]:
+def tier_errors(value: list[Any]) -> dict[str, str]:
     errors: dict[str, str] = {}
-    out: list[dict[str, Any]] = []
     for i, tier in enumerate(value):
         prefix = f"commission_tiers[{i}]."
         if not isinstance(tier, dict):
@@ -211,10 +210,8 @@ def tiers(value: list[Any]) -> list[dict[str, Any]]:
             continue
         errors.update(collect(tier, TIER, partial=False, prefix=prefix))
         low, high = tier.get("range_from"), tier.get("range_to")
-        if isinstance(low, (int, float)) and isinstance(high, (int, float)) and high and \
-                high <= low:
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                      for v in (low, high))
+        if numbers and high and high <= low:
             errors[prefix + "range_to"] = "must be greater than range_from"
-        out.append({k: tier[k] for k in TIER if k in tier})
-    if errors:
-        raise invalid(errors)
-    return out
+    return errors
