@@ -91,6 +91,6 @@ class Paths:
 
     def _remember(self, endpoint: str, index: int) -> None:
         with self._lock:
-            if self._working.get(endpoint) != index and len(self._candidates[endpoint]) > 1:
+            if self._working.get(endpoint) != index and index > 0:
                 log.info("omtrader %s: using %s", endpoint, self._candidates[endpoint][index])
             self._working[endpoint] = index

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -182,7 +183,14 @@ def _fields(body: Mapping[str, Any]) -> dict[str, str]:
     fields = data.get("fields") if isinstance(data, dict) else None
     if not isinstance(fields, dict):
         return {}
-    return {CLEAN_NAMES.get(k, str(k)): _message(v) for k, v in fields.items()}
+    return {_clean_name(str(k)): _message(v) for k, v in fields.items()}
+
+
+def _clean_name(key: str) -> str:
+    """'exit_loos' -> 'exit_loss', 'commission_tiers[0].value' -> 'tiers[0].value'."""
+    match = re.match(r"([^\[.]*)(.*)", key)
+    head, rest = match.group(1), match.group(2)
+    return CLEAN_NAMES.get(head, head) + rest
 
 
 def _message(value: Any) -> str:

@@ -1,0 +1,92 @@
+"""Multi-call reads that pages need, at the cost of about one round trip.
+
+client_overview() ("client 360"): the client, its accounts, their open positions, recent deals
+and recent transactions. The account ids a client had last time are cached, so everything
+can be asked for at once; the fresh account list fetched alongside is the truth, and accounts
+the cache did not know get a second, smaller fan-out (accounts it wrongly knew are dropped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from crmportal.omtrader.client import OMTraderClient
+from crmportal.omtrader.concurrent import gather
+from crmportal.omtrader.entities import Client, Deal, Position, TradingAccount, Transaction
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOverview:
+    client: Client
+    accounts: tuple[TradingAccount, ...]
+    positions: tuple[Position, ...]  # open, of every account
+    deals: tuple[Deal, ...]  # the most recent first, of every account
+    transactions: dict[int, tuple[Transaction, ...]] = field(default_factory=dict)  # per account
+
+
+def client_overview(
+    omt: OMTraderClient, client_id: int, *, recent: int = 20, since: datetime | None = None,
+    accounts_limit: int = 100,
+) -> ClientOverview:
+    known = omt.client_account_ids_cached(client_id) or []
+    calls = {
+        "client": lambda: omt.get_client(client_id),
+        "accounts": lambda: omt.list_accounts(client_id=client_id, limit=accounts_limit),
+        **_account_calls(omt, known, recent, since),
+    }
+    got = gather(**calls)
+    accounts = tuple(got["accounts"].items)
+    ids = [a.id for a in accounts]
+    missing = [i for i in ids if i not in known]
+    if missing:
+        got = _merge(got, gather(**_account_calls(omt, missing, recent, since)))
+    if sorted(ids) != sorted(known):
+        omt.remember_client_accounts(client_id, ids)
+    wanted = set(ids)
+    deals = sorted(
+        (d for d in got.get("deals", ()) if d.account_id in wanted),
+        key=lambda d: (d.created_at is not None, d.created_at, d.id),
+        reverse=True,
+    )
+    return ClientOverview(
+        client=got["client"],
+        accounts=accounts,
+        positions=tuple(p for p in got.get("positions", ()) if p.account_id in wanted),
+        deals=tuple(deals[:recent]),
+        transactions={i: tuple(got.get(f"tx:{i}", ())) for i in ids},
+    )
+
+
+def _account_calls(
+    omt: OMTraderClient, ids: list[int], recent: int, since: datetime | None
+) -> dict[str, Any]:
+    if not ids:
+        return {}
+    calls: dict[str, Any] = {
+        "positions": lambda: omt.list_positions(account_id=ids, limit=1000).items,
+        "deals": lambda: omt.list_deals(
+            account_id=ids, limit=recent, sort_by="created_at", direction="DESC", date_from=since
+        ).items,
+    }
+    for account_id in ids:
+        calls[f"tx:{account_id}"] = lambda a=account_id: omt.list_transactions(
+            a, limit=recent, sort_by="created_at", direction="DESC", date_from=since
+        ).items
+    return calls
+
+
+def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(first)
+    for name, value in second.items():
+        if name in ("positions", "deals"):
+            merged[name] = tuple(_chain(first.get(name, ()), value))
+        else:
+            merged[name] = value
+    return merged
+
+
+def _chain(*parts: Iterable[Any]) -> list[Any]:
+    return [item for part in parts for item in part]

@@ -1,0 +1,52 @@
+"""gather(): independent calls together, context copied, every call finished before an error."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from crmportal.omtrader.concurrent import gather, gather_each
+from crmportal.omtrader.errors import NotFound
+from crmportal.requestid import current_request_id, new_request_id
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_it_costs_about_one_round_trip_for_independent_calls(sim, omt):
+    omt.get_client(1)
+    sim.control(latency_ms=200)
+    started = time.monotonic()
+    got = gather(client=lambda: omt.get_client(2), accounts=lambda: omt.list_accounts(client_id=2),
+                 groups=omt.list_groups, order=lambda: omt.list_orders(limit=1),
+                 deals=lambda: omt.list_deals(limit=1), symbol=lambda: omt.get_symbol(1))
+    elapsed = time.monotonic() - started
+    assert got["client"].id == 2 and got["symbol"].symbol == "EURUSD"
+    assert 0.2 <= elapsed < 0.2 * 1.5
+
+
+def test_it_copies_the_request_id_into_the_workers(omt):
+    request_id = new_request_id("req-gather-1")
+    got = gather(a=current_request_id, b=current_request_id, c=threading.get_ident)
+    assert got["a"] == got["b"] == request_id
+    assert got["c"] != threading.get_ident()
+
+
+def test_it_raises_the_first_error_after_every_call_finished(omt):
+    finished = threading.Event()
+
+    def slow() -> str:
+        time.sleep(0.2)
+        finished.set()
+        return "done"
+
+    with pytest.raises(NotFound):
+        gather(missing=lambda: omt.get_client(99999999), slow=slow,
+               boom=lambda: 1 / 0)
+    assert finished.is_set()
+
+
+def test_it_runs_nested_gathers_without_exhausting_the_pool(omt):
+    results = gather_each(lambda i: gather(x=lambda: i, y=lambda: i * 2), range(100))
+    assert results[7] == {"x": 7, "y": 14} and len(results) == 100
