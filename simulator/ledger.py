@@ -443,6 +443,7 @@ class Ledger:
 
     def flush(self) -> None:
         """Recompute dirty accounts, apply margin call / stop-out, publish their summaries."""
+        now = self.stamp()
         while self.dirty:
             aid = self.dirty.pop()
             acc = self.store.accounts.get(aid)
@@ -455,8 +456,9 @@ class Ledger:
             elif acc["liqudation_status"] == E.MARGIN_CALL and before == E.HEALTHY:
                 self._emit(acc, "info", {"message": f"margin call on account {aid}",
                                          "account_id": aid, "margin_level": acc["margin_level"]})
-            acc["updated_at"] = self.stamp()
-            self._emit(acc, ACCOUNT_SUMMARY_EVENT, account_summary(acc))
+            acc["updated_at"] = now
+            if self.bus.wants(acc["group_id"]):
+                self.bus.emit(acc["group_id"], ACCOUNT_SUMMARY_EVENT, account_summary(acc))
 
     def _stop_out(self, acc: Record) -> None:
         group = self.store.groups[acc["group_id"]]

@@ -148,26 +148,35 @@ class Market:
         return self._traders
 
     def _trader_action(self) -> None:
+        """One simulated client action. Closing and cancelling get likelier as more positions
+        and orders are open, so the book settles around a few hundred of each."""
+        store = self.store
+        n_pos, n_ord = len(store.positions_open), len(store.orders_active)
+        weights = (0.6 * n_pos / (n_pos + 400), 0.1 if n_pos else 0.0,
+                   0.3 * n_ord / (n_ord + 100), 0.15, 0.3)
+        roll = self.rng.random() * sum(weights)
+        if roll < weights[0]:
+            pos = store.positions_open[self.rng.choice(list(store.positions_open))]
+            reason = self.rng.choice((E.REASON_CLIENT, E.REASON_MOBILE, E.REASON_WEB))
+            self.ledger.close_position(pos, reason=reason, channel=self.rng.choice((0, 1, 2)))
+            return
+        roll -= weights[0]
+        if roll < weights[1]:
+            pos = store.positions_open[self.rng.choice(list(store.positions_open))]
+            sl, tp = self._sl_tp(pos["symbol_id"], pos["side"], pos["price_current"])
+            self.ledger.modify_position(pos, sl, tp)
+            return
+        roll -= weights[1]
+        if roll < weights[2]:
+            order = store.orders_active[self.rng.choice(list(store.orders_active))]
+            self.ledger.end_order(order, E.CANCELED)
+            return
+        roll -= weights[2]
         traders = self.traders()
         if not traders:
             return
         acc = self.rng.choice(traders)
-        if acc["id"] not in self.store.accounts:
-            return
-        positions = self.store.open_by_account.get(acc["id"])
-        pending = self.store.active_by_account.get(acc["id"])
-        roll = self.rng.random()
-        if positions and roll < 0.35:
-            pos = self.rng.choice(list(positions.values()))
-            reason = self.rng.choice((E.REASON_CLIENT, E.REASON_MOBILE, E.REASON_WEB))
-            self.ledger.close_position(pos, reason=reason, channel=self.rng.choice((0, 1, 2)))
-        elif positions and roll < 0.45:
-            pos = self.rng.choice(list(positions.values()))
-            sl, tp = self._sl_tp(pos["symbol_id"], pos["side"], pos["price_current"])
-            self.ledger.modify_position(pos, sl, tp)
-        elif pending and roll < 0.55:
-            self.ledger.end_order(self.rng.choice(list(pending.values())), E.CANCELED)
-        elif roll < 0.7:
+        if roll < weights[3]:
             self._place_pending(acc)
         elif acc["balance"] + acc["credit"] > 0:
             self._open(acc)
