@@ -55,7 +55,7 @@ from crmportal.omtrader.entities import (
     group_tree,
 )
 from crmportal.omtrader.errors import BadResponse, Forbidden, Rejected, Unauthorized
-from crmportal.omtrader.parsing import build_list, parse_datetime
+from crmportal.omtrader.parsing import WrongType, build_list, parse_datetime
 from crmportal.omtrader.paths import Paths
 from crmportal.omtrader.transport import Transport, wire_time
 
@@ -154,7 +154,7 @@ class OMTraderClient:
         date_to: Any = None, sort_by: str | None = None, direction: str = "ASC",
     ) -> Page[Transaction]:
         start, end = _bounds(date_from, date_to)
-        filters = {"from": _wire_bound(start), "to": _wire_bound(end)}
+        filters = {"from": _wire_bound(start), "to": _wire_bound(end, upper=True)}
         result = self._page("account_transactions", Transaction, page, limit, sort_by, direction,
                             filters, key=account_id)
         return _refilter(result, created=(start, end))
@@ -334,7 +334,7 @@ class OMTraderClient:
     def _trading(self, endpoint: str, cls: type[T], page: int, limit: int, sort_by: str | None,
                  direction: str, filters: dict[str, Any], dated: bool = False) -> Page[T]:
         start, end = _bounds(filters.pop("date_from", None), filters.pop("date_to", None))
-        filters.update({"from": _wire_bound(start), "to": _wire_bound(end)})
+        filters.update({"from": _wire_bound(start), "to": _wire_bound(end, upper=True)})
         result = self._page(endpoint, cls, page, limit, sort_by, direction, filters)
         return _refilter(
             result, account_id=filters.get("account_id"), symbol_id=filters.get("symbol_id"),
@@ -429,8 +429,11 @@ def _instant(value: Any, end: bool) -> datetime | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        day_only = len(value.strip()) == 10
-        value = parse_datetime(value) if not day_only else date.fromisoformat(value.strip())
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else parse_datetime(text)
+        except (ValueError, WrongType):
+            raise ValueError(f"Not a date: {text!r}") from None
     if isinstance(value, datetime):
         return value if timezone.is_aware(value) else timezone.make_aware(value)
     if isinstance(value, date):
@@ -439,8 +442,14 @@ def _instant(value: Any, end: bool) -> datetime | None:
     raise ValueError(f"Not a date: {value!r}")
 
 
-def _wire_bound(value: datetime | None) -> str | None:
-    return wire_time(value.astimezone(UTC)) if value else None
+def _wire_bound(value: datetime | None, upper: bool = False) -> str | None:
+    """Whole seconds in UTC, rounded outwards: the portal trims the edges itself."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    if upper and value.microsecond:
+        value += timedelta(seconds=1)
+    return wire_time(value.replace(microsecond=0))
 
 
 _client: OMTraderClient | None = None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from crmportal.omtrader.entities import (
     Client,
@@ -158,3 +160,16 @@ def test_it_reports_an_unknown_sort_field_on_the_field(omt):
     with pytest.raises(Rejected) as caught:
         omt.list_clients(sort_by="shoe_size")
     assert "sort_by" in caught.value.field_errors
+
+
+def test_it_takes_dates_as_whole_days_in_the_active_time_zone(omt):
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    account_id = omt.list_deals(limit=1, sort_by="created_at").items[0].account_id
+    history = list(omt.iter_all(omt.list_deals, account_id=account_id))
+    day = history[len(history) // 2].created_at.astimezone(tokyo).date()
+    with timezone.override(tokyo):
+        page = omt.list_deals(account_id=account_id, date_from=day, date_to=day, limit=1000)
+    expected = {d.id for d in history if d.created_at.astimezone(tokyo).date() == day}
+    assert expected and {d.id for d in page} == expected
+    with pytest.raises(ValueError):
+        omt.list_deals(date_from="last tuesday")
