@@ -57,7 +57,6 @@ class Auth:
         self._cache = cache
         self._held: _Held | None = None
         self._lock = threading.Lock()
-        self.logins = 0  # this process's logins, for the bench and the tests
 
     def __repr__(self) -> str:
         return f"<Auth {self._config.base_url}>"
@@ -130,7 +129,6 @@ class Auth:
             basic=(self._config.username, self._config.password),
             params={"remember_me": "false"},
         )
-        self.logins += 1
         session, lifetime = _session(data, started)
         log.info("omtrader login: new session, valid for %.0f s", lifetime)
         return session, lifetime

@@ -111,7 +111,8 @@ class Transport:
             raise Unavailable(
                 f"OMTrader did not answer {method} {path}: {_network_kind(error)}"
             ) from None
-        self._log(method, path, response.status_code, started, logging.DEBUG, response)
+        level = logging.WARNING if response.status_code >= 500 else logging.DEBUG
+        self._log(method, path, response.status_code, started, level, response)
         return envelope(response.status_code, response.content, f"{method} {path}")
 
     def close(self) -> None:
