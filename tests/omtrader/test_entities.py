@@ -150,3 +150,21 @@ def test_it_writes_clean_names_and_python_values_as_wire_json():
                     "when": datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)})
     assert body == {"exit_loos": 1.5, "commission_tiers": [{"value": 2}], "type": 1,
                     "birth_date": "1990-01-02", "when": "2025-01-02T03:04:05Z"}
+
+
+@pytest.mark.parametrize(("status", "kind"), [
+    (400, "Rejected"), (401, "Unauthorized"), (403, "Forbidden"), (404, "NotFound"),
+    (409, "Rejected"), (422, "Rejected"), (429, "Unavailable"), (500, "Unavailable"),
+    (503, "Unavailable"),
+])
+def test_it_maps_each_status_to_one_error(status, kind):
+    body = json.dumps({"success": False, "code": status, "error": "Label", "message": "Why",
+                       "data": {"fields": {"exit_loos": "too far", "commission_tiers[1].value":
+                                           "must be at least 0"}}}).encode()
+    with pytest.raises(Exception) as caught:
+        envelope(status, body, "PUT /x")
+    assert type(caught.value).__name__ == kind and caught.value.status == status
+    if kind == "Rejected":
+        assert caught.value.message == "Why"
+        assert caught.value.field_errors == {"exit_loss": "too far",
+                                             "tiers[1].value": "must be at least 0"}
