@@ -385,6 +385,7 @@ async def update_group_symbol(request: web.Request) -> Result:
         raise invalid({"commission_id": f"commission {cid} does not belong to group "
                                         f"{row['group_id']}"})
     row.update(fields)
+    s.hub.refresh_symbols()  # ticks follow the enabled symbols of subscribed groups
     s.changed()
     return Result(row)
 

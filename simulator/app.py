@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import signal
 import sys
@@ -17,8 +18,8 @@ from aiohttp.web_urldispatcher import MatchInfoError
 
 from . import control, ws
 from .api import NON_STRICT, ROUTES
-from .config import Options
-from .envelope import ApiError, Result, body, error_body, fail, ok, respond
+from .config import Options, parse_args
+from .envelope import ApiError, Result, body, fail, ok, respond
 from .runtime import SIM, Simulator
 
 MARKET_INTERVAL = 0.25  # seconds between market steps in real time
@@ -144,8 +145,6 @@ async def save(s: Simulator, path: str) -> None:
 
 
 def _write(path: str, text: str) -> None:
-    import os
-
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
@@ -211,8 +210,6 @@ async def serve(options: Options) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from .config import parse_args
-
     options = parse_args(argv)
     try:
         asyncio.run(serve(options))
@@ -220,5 +217,3 @@ def main(argv: list[str] | None = None) -> None:
         pass
     sys.stdout.flush()
 
-
-__all__ = ["main", "make_app", "serve", "error_body"]
