@@ -7,7 +7,7 @@ import logging
 from django.http import Http404
 from django.shortcuts import render
 
-from crmportal.omtrader.errors import NotFound, Unauthorized, Unavailable
+from crmportal.omtrader.errors import Forbidden, NotFound, Unauthorized, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +24,17 @@ class OMTraderErrorMiddleware:
             raise Http404(exception.message) from exception
         if isinstance(exception, (Unavailable, Unauthorized)):
             log.warning("OMTrader unavailable for %s: %s", request.path, exception.message)
-            reason = (
-                "The portal's OMTrader credentials were refused."
-                if isinstance(exception, Unauthorized)
-                else "OMTrader did not answer in time or answered with an error."
-            )
+            reason = _reason(exception)
             template = "omtrader_unavailable.html"
             if request.htmx:
                 template += "#unavailable-panel"
             return render(request, template, {"reason": reason}, status=503)
         return None
+
+
+def _reason(exception: Exception) -> str:
+    if isinstance(exception, Forbidden):
+        return "The portal's OMTrader account is not allowed to do this (a manager-rights problem)."
+    if isinstance(exception, Unauthorized):
+        return "The portal's OMTrader credentials were refused."
+    return "OMTrader did not answer in time or answered with an error."
