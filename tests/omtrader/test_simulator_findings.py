@@ -1,7 +1,4 @@
-"""What the service layer found wrong in the simulator (its owner's to fix; kept separate).
-
-Expected to fail until the simulator is fixed; they pass (XPASS) once it is.
-"""
+"""What the service layer once found wrong in the simulator, kept as regression checks."""
 
 from __future__ import annotations
 
@@ -12,9 +9,6 @@ import pytest
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.mark.xfail(reason="simulator/seed.py _history: `t + hold` (up to 3 days) and the "
-                          "next event's `t` can pass `now`, so seeded deals, closed positions "
-                          "and finished orders are dated up to ~8 days in the future")
 def test_it_finds_no_history_dated_in_the_future(omt):
     soon = datetime.now(UTC) + timedelta(minutes=5)
     newest = [
