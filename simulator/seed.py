@@ -297,6 +297,8 @@ def _history(store: Store, ledger: Ledger, rng: random.Random, accounts: list[Re
             if gs is None or not gs["enabled"]:
                 continue
             hold = rng.uniform(300, 3 * DAY)
+            if t + hold >= now - 600:
+                break  # history ends before today's book (no record dated in the future)
             kind = rng.random()
             if kind < 0.1:
                 events.append((t, seq, "pending", (acc, sym, t + hold)))

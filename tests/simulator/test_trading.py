@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from tests.simulator.helpers import (
     DEAL,
@@ -97,3 +98,15 @@ def test_it_filters_deals_by_account_list_and_time(api):
     assert "account_id" in field_errors(api.get(M + "/deals", account_id="5;6"))
     rows = api.data(M + "/deals", sort_by="profit", dir="ASC", limit=20)["records"]
     assert [d["profit"] for d in rows] == sorted(d["profit"] for d in rows)
+
+
+def test_it_dates_no_seeded_history_in_the_future(fresh, api):
+    soon = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S")
+    newest = [
+        api.data(M + "/deals", sort_by="created_at", dir="DESC", limit=1),
+        api.data(M + "/orders/history", sort_by="time_done", dir="DESC", limit=1),
+        api.data(M + "/positions/history", sort_by="updated_at", dir="DESC", limit=1),
+    ]
+    stamps = [page["records"][0][field] for page, field in
+              zip(newest, ("created_at", "time_done", "updated_at"), strict=True)]
+    assert all(stamp[:19] <= soon for stamp in stamps), stamps
