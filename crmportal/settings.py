@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "template_partials",
     "crmportal.staff",
     "crmportal.audit",
+    "crmportal.clients",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +176,28 @@ OMTRADER_RETRIES = env_int("OMTRADER_RETRIES", 2, minimum=0)
 
 LIVE_SOURCE = env_choice("LIVE_SOURCE", "ws", ("ws", "poll"))
 LIVE_POLL_INTERVAL = env_float("LIVE_POLL_INTERVAL", 2.0, minimum=0.2)
+
+# Clients and KYC (crmportal/clients).
+CLIENT_INDEX_MAX_AGE = env_int("CLIENT_INDEX_MAX_AGE", 5, minimum=0)
+KYC_SLA_HOURS = env_int("KYC_SLA_HOURS", 48, minimum=1)
+KYC_REKYC_DAYS = env_int("KYC_REKYC_DAYS", 30, minimum=1)
+KYC_STATUS_CODES = env_choice("KYC_STATUS_CODES", "enum", ("enum", "prose"))
+KYC_APPROVER_ID = env_int("KYC_APPROVER_ID", 0, minimum=0)
+
+
+def _reasons(items: list[str]) -> list[tuple[str, str]]:
+    pairs = [item.partition(":") for item in items]
+    if not pairs or any(not (code.strip() and sep and label.strip()) for code, sep, label in pairs):
+        raise ImproperlyConfigured("KYC_REJECTION_REASONS must be code:Label,code:Label,...")
+    return [(code.strip(), label.strip()) for code, _, label in pairs]
+
+
+KYC_REJECTION_REASONS = _reasons(env_list(
+    "KYC_REJECTION_REASONS",
+    "document_expired:Document expired,document_unreadable:Document unreadable,"
+    "name_mismatch:Name does not match the document,address_unverified:Address not verified,"
+    "sanctions_match:Sanctions or PEP match,other:Other (explain in the note)",
+))
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", StaffLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", include("crmportal.audit.urls")),
+    path("", include("crmportal.clients.urls")),
 ]
 
 handler403 = "crmportal.views.permission_denied"

@@ -1,0 +1,125 @@
+"""Writes of the clients area. Each calls the service layer, keeps the client index in step
+and records the audit entry (refused and failed attempts too), so no view can skip them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from crmportal.audit.log import record
+from crmportal.audit.models import AuditEntry
+from crmportal.clients import index, kyc
+from crmportal.clients.fields import redact
+from crmportal.clients.forms import initial_of
+from crmportal.clients.models import KycReview
+from crmportal.omtrader.client import get_client
+from crmportal.omtrader.entities import Client
+from crmportal.omtrader.errors import OMTraderError, Rejected
+
+FAILED_DETAIL = "OMTrader did not answer; the change may or may not have been applied."
+
+
+class FourEyesRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _outcome(error: OMTraderError) -> tuple[str, str]:
+    if isinstance(error, Rejected):
+        return AuditEntry.Outcome.REJECTED, error.message
+    return AuditEntry.Outcome.FAILED, f"{FAILED_DETAIL} ({error.message})"
+
+
+def do_create_client(request, values: dict[str, Any]) -> Client:
+    try:
+        client = get_client().create_client(values)
+    except OMTraderError as error:
+        outcome, detail = _outcome(error)
+        record("client.create", request=request, entity_type="client", after=redact(values),
+               outcome=outcome, detail=detail)
+        raise
+    index.store(client)
+    record("client.create", request=request, entity_type="client", entity_id=client.id,
+           after=redact(values))
+    return client
+
+
+def do_update_client(request, client: Client, changes: dict[str, Any]) -> Client:
+    current = initial_of(client, may_see_sensitive=True)
+    before = redact({name: current.get(name) for name in changes})
+    try:
+        updated = get_client().update_client(client.id, changes)
+    except OMTraderError as error:
+        outcome, detail = _outcome(error)
+        record("client.update", request=request, entity_type="client", entity_id=client.id,
+               before=before, after=redact(changes), outcome=outcome, detail=detail)
+        raise
+    index.store(updated)
+    record("client.update", request=request, entity_type="client", entity_id=client.id,
+           before=before, after=redact(changes))
+    return updated
+
+
+def do_delete_client(request, client: Client) -> None:
+    before = redact(index.record_of(client))
+    try:
+        get_client().delete_client(client.id)
+    except OMTraderError as error:
+        outcome, detail = _outcome(error)
+        record("client.delete", request=request, entity_type="client", entity_id=client.id,
+               before=before, outcome=outcome, detail=detail)
+        raise
+    index.forget(client.id)
+    record("client.delete", request=request, entity_type="client", entity_id=client.id,
+           before=before)
+
+
+def do_decide_kyc(request, client: Client, decision: str, reason_code: str = "",
+                  note: str = "") -> KycReview:
+    """Approve or reject: written upstream (kyc_status, approved_by, approval_date), kept
+    here with the reviewer and reason. Approval obeys four eyes (kyc.four_eyes_blocks)."""
+    action = f"kyc.{'approve' if decision == KycReview.Decision.APPROVED else 'reject'}"
+    if decision == KycReview.Decision.APPROVED:
+        blocker = kyc.four_eyes_blocks(request.user, client.id)
+        if blocker is not None:
+            message = (f"Four eyes: you changed this client's identity or documents "
+                       f"(audit entry {blocker.id}), so another reviewer must approve them.")
+            record(action, request=request, entity_type="client", entity_id=client.id,
+                   outcome=AuditEntry.Outcome.DENIED, detail=message)
+            raise FourEyesRefused(message)
+    omt = get_client()
+    code = kyc.code_for(decision)
+    approved = decision == KycReview.Decision.APPROVED
+    changes = {
+        "kyc_status": code,
+        "approved_by": kyc.approver_id(omt) if approved else None,
+        "approval_date": timezone.now().date() if approved else None,
+    }
+    before = {"kyc_status": client.kyc_status, "approved_by": client.approved_by,
+              "approval_date": client.approval_date}
+    detail = "; ".join(part for part in (
+        f"reason: {reason_code}" if reason_code else "", note.strip()) if part)
+    review = KycReview(
+        client_id=client.id, decision=decision, reason_code=reason_code, reason_text=note.strip(),
+        reviewer=request.user, reviewer_username=request.user.get_username(),
+        decided_at=timezone.now(), kyc_status_before=client.kyc_status, kyc_status_written=code,
+    )
+    try:
+        updated = omt.update_client(client.id, changes)
+    except OMTraderError as error:
+        outcome, message = _outcome(error)
+        review.upstream_outcome, review.upstream_message = outcome, message
+        review.save()
+        record(action, request=request, entity_type="client", entity_id=client.id,
+               before=before, after=changes, outcome=outcome, detail=f"{detail} {message}".strip())
+        raise
+    with transaction.atomic():
+        review.upstream_outcome = KycReview.Outcome.OK
+        review.save()
+        index.store(updated)
+    record(action, request=request, entity_type="client", entity_id=client.id, before=before,
+           after=changes, detail=detail)
+    return review

@@ -1,0 +1,113 @@
+"""KYC state in one place: what an upstream kyc_status code means, the queue, four eyes.
+
+OMTrader's enum has 0 accept / 1 reject (null = not yet reviewed) while the seed prose speaks
+of pending / verified / rejected (REFERENCE §7, §9.12). KYC_STATUS_CODES picks the reading:
+"enum" (the default, what the simulator speaks) or "prose" (0 pending, 1 verified,
+2 rejected). Every page, filter and write goes through the tables below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Q
+from django.utils import timezone
+
+from crmportal.audit.models import AuditEntry
+from crmportal.clients.fields import FOUR_EYES
+
+PENDING, APPROVED, REJECTED, UNKNOWN = "pending", "approved", "rejected", "unknown"
+STATES = {PENDING: "Pending", APPROVED: "Approved", REJECTED: "Rejected"}
+BADGES = {PENDING: "warn", APPROVED: "ok", REJECTED: "danger", UNKNOWN: "info"}
+
+_READ = {
+    "enum": {None: PENDING, 0: APPROVED, 1: REJECTED},
+    "prose": {None: PENDING, 0: PENDING, 1: APPROVED, 2: REJECTED},
+}
+_WRITE = {"enum": {APPROVED: 0, REJECTED: 1}, "prose": {APPROVED: 1, REJECTED: 2}}
+
+# Actions whose before/after say which client fields a staff member changed.
+EDIT_ACTIONS = ("client.create", "client.update")
+
+
+def state_of(code: int | None) -> str:
+    return _READ[settings.KYC_STATUS_CODES].get(code, UNKNOWN)
+
+
+def label_of(code: int | None) -> str:
+    state = state_of(code)
+    return STATES.get(state, f"Unknown code {code}")
+
+
+def badge_of(code: int | None) -> str:
+    return BADGES[state_of(code)]
+
+
+def code_for(decision: str) -> int:
+    return _WRITE[settings.KYC_STATUS_CODES][decision]
+
+
+def state_q(state: str, field: str = "kyc_status") -> Q:
+    """An index filter for clients in one KYC state, under the configured reading."""
+    codes = [code for code, s in _READ[settings.KYC_STATUS_CODES].items() if s == state]
+    q = Q(**{f"{field}__in": [c for c in codes if c is not None]})
+    if None in codes:
+        q |= Q(**{f"{field}__isnull": True})
+    return q
+
+
+@dataclass(frozen=True)
+class Waiting:
+    since: datetime | None
+    past_sla: bool
+    near_sla: bool
+
+
+def waiting(since: datetime | None, now: datetime | None = None) -> Waiting:
+    """How a waiting client stands against the SLA (near = in its last quarter)."""
+    if since is None:
+        return Waiting(None, False, False)
+    now = now or timezone.now()
+    sla = timedelta(hours=settings.KYC_SLA_HOURS)
+    waited = now - since
+    return Waiting(since, waited > sla, sla * 0.75 < waited <= sla)
+
+
+def last_identity_change(client_id: int) -> AuditEntry | None:
+    """The newest successful portal write that touched identity or document fields."""
+    entries = AuditEntry.objects.filter(
+        entity_type="client", entity_id=str(client_id), action__in=EDIT_ACTIONS,
+        outcome=AuditEntry.Outcome.OK,
+    ).order_by("-id").only("id", "actor_id", "actor_username", "created_at", "after", "action")
+    for entry in entries.iterator(chunk_size=50):
+        if FOUR_EYES & set(entry.after or {}):
+            return entry
+    return None
+
+
+def four_eyes_blocks(user, client_id: int) -> AuditEntry | None:
+    """The entry that stops `user` approving this client's KYC, or None when they may."""
+    entry = last_identity_change(client_id)
+    if entry is None:
+        return None
+    same = entry.actor_id == user.pk if entry.actor_id else entry.actor_username == user.username
+    return entry if same else None
+
+
+def approver_id(omt) -> int | None:
+    """The OMTrader user written as approved_by: KYC_APPROVER_ID, else the CRM API account.
+
+    The service layer does not expose the shared login's account id, so one extra login per
+    process and day learns it (cached).
+    """
+    if settings.KYC_APPROVER_ID:
+        return settings.KYC_APPROVER_ID
+    key = f"clients:kyc-approver:{omt.config.base_url}|{omt.config.username}"
+    known = cache.get(key)
+    if known is None:
+        known = omt.new_login_session().account_id or 0
+        cache.set(key, known, 86400)
+    return known or None

@@ -1,0 +1,30 @@
+"""Rebuild the client index from every page of OMTrader's clients (schedule it nightly)."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from crmportal.clients import index
+from crmportal.omtrader.client import get_client
+from crmportal.omtrader.errors import OMTraderError
+
+
+class Command(BaseCommand):
+    help = ("Rebuild the portal's client index from OMTrader: new, changed and deleted clients "
+            "and the groups of their trading accounts.")
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+
+        def progress(done: int, total: int | None) -> None:
+            if options["verbosity"] > 1:
+                self.stdout.write(f"  {done} of {total if total is not None else '?'} clients")
+
+        try:
+            count = index.rebuild(get_client(), progress=progress)
+        except OMTraderError as error:
+            raise CommandError(f"OMTrader did not answer: {error.message}") from error
+        self.stdout.write(self.style.SUCCESS(
+            f"Indexed {count} clients in {time.monotonic() - started:.1f} s."))

@@ -1,0 +1,514 @@
+"""Clients and KYC: the list, the export, the client 360 page, create / edit / delete, and
+the KYC queue with its decisions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.core.handlers.asgi import ASGIRequest
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import replace_url
+
+from crmportal.audit.log import record
+from crmportal.audit.models import AuditEntry
+from crmportal.clients import export, index, kyc
+from crmportal.clients.actions import (
+    FourEyesRefused,
+    do_create_client,
+    do_decide_kyc,
+    do_delete_client,
+    do_update_client,
+)
+from crmportal.clients.fields import FIELDS, SECTIONS, STATUS_BADGES, enum_label, mask
+from crmportal.clients.forms import (
+    DEFAULT_SORT,
+    ClientFilterForm,
+    ClientForm,
+    KycApproveForm,
+    KycRejectForm,
+    list_paging,
+)
+from crmportal.clients.models import KycReview
+from crmportal.omtrader.bundles import client_overview
+from crmportal.omtrader.client import get_client
+from crmportal.omtrader.concurrent import gather
+from crmportal.omtrader.entities import Client, Group, TradingAccount
+from crmportal.omtrader.enums import table
+from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected
+from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
+from crmportal.staff.scope import allowed_group_ids, may_see_any_group
+
+UNANSWERED = ("OMTrader did not answer in time; the change may not have been saved. "
+              "Open the client again to check before you retry.")
+
+# -- access helpers ----------------------------------------------------------------------------
+
+
+def _may_see_sensitive(user) -> bool:
+    return user.has_perm("staff.view_sensitive_data")
+
+
+def _require_scope(user, client: Client, accounts) -> None:
+    groups = [client.preferred_group, *(account.group_id for account in accounts)]
+    if not may_see_any_group(user, groups):
+        raise PermissionDenied("This client belongs to groups outside your scope.")
+
+
+def _accounts_of(client: Client, listed) -> list[TradingAccount]:
+    """The accounts nested in the client and those listed for it, once each."""
+    seen = {account.id: account for account in client.accounts}
+    seen.update({account.id: account for account in listed})
+    return sorted(seen.values(), key=lambda account: account.id)
+
+
+def _client_for_user(request: HttpRequest, client_id: int) -> tuple[Client, list]:
+    """The client and its accounts, fresh from OMTrader; 404 if gone, 403 out of scope."""
+    omt = get_client()
+    try:
+        got = gather(client=lambda: omt.get_client(client_id),
+                     accounts=lambda: omt.list_accounts(client_id=client_id, limit=1000))
+    except NotFound:
+        index.forget(client_id)
+        raise Http404("OMTrader has no client with this id.") from None
+    accounts = _accounts_of(got["client"], got["accounts"].items)
+    _require_scope(request.user, got["client"], accounts)
+    return got["client"], accounts
+
+
+def _group_names(omt) -> dict[int, str]:
+    """Group names from the cached reference data; ids alone if OMTrader cannot say."""
+    try:
+        return {group.id: group.name for group in omt.groups_cached()}
+    except OMTraderError:
+        return {}
+
+
+def _symbol_codes(omt) -> dict[int, str]:
+    try:
+        return {sid: symbol.symbol for sid, symbol in omt.symbols_by_id().items()}
+    except OMTraderError:
+        return {}
+
+
+def _client_groups(omt) -> list[Group]:
+    return [g for g in omt.groups_cached()
+            if g.group_type is None or g.group_type.code == 0]
+
+
+def _decorate(rows, names: dict[int, str]) -> None:
+    """Labels for an index page's codes (rows are evaluated once by the paginator)."""
+    statuses, types = table("ModelClientStatus"), table("ModelClientType")
+    for row in rows:
+        row.status_label = statuses.get(row.status, "—") if row.status is not None else "—"
+        row.status_badge = STATUS_BADGES.get(row.status, "muted")
+        row.type_label = types.get(row.type, "") if row.type is not None else ""
+        row.kyc_label = kyc.label_of(row.kyc_status)
+        row.kyc_badge = kyc.badge_of(row.kyc_status)
+        row.group_label = (names.get(row.preferred_group, f"#{row.preferred_group}")
+                           if row.preferred_group is not None else "")
+
+
+def _query(data: dict, **extra) -> str:
+    values = {k: v for k, v in {**data, **extra}.items() if v not in (None, "")}
+    return urlencode(values)
+
+
+# -- the list and its export -------------------------------------------------------------------
+
+
+def _filtered(request: HttpRequest, query):
+    form, notices = ClientFilterForm.parse(query)
+    rows = form.order(form.filter(index.visible_to(request.user)))
+    return form, rows, notices
+
+
+@require_GET
+@permission_required("staff.view_clients", raise_exception=True)
+def client_list(request: HttpRequest) -> HttpResponse:
+    form, rows, notices = _filtered(request, request.GET)
+    page_no, size, more = list_paging(request.GET)
+    notices += more
+    omt = get_client()
+    freshness = index.ensure_fresh(omt)
+    paginator = Paginator(rows.defer("record", "search_text"), size)
+    if page_no > paginator.num_pages:
+        notices.append(f"There is no page {page_no}; showing the last page.")
+        page_no = paginator.num_pages
+    page = paginator.page(page_no)
+    names = _group_names(omt)
+    _decorate(page, names)
+    state = {k: v for k, v in form.cleaned_data.items() if k != "sort"}
+    sort = form.sort_key
+    size_part = {"size": size} if size != DEFAULT_PAGE_SIZE else {}
+    context = {
+        "form": form,
+        "page": page,
+        "notices": notices,
+        "freshness": freshness,
+        "query": _query(state, sort=sort if sort != DEFAULT_SORT else "", **size_part),
+        "sort": sort,
+        "columns": _columns(state, sort, size_part),
+        "export_query": _query(state, sort=sort if sort != DEFAULT_SORT else ""),
+        "page_sizes": PAGE_SIZES,
+        "filter_options": None if request.htmx else _filter_options(request.user, names),
+        "may_change": request.user.has_perm("staff.change_clients"),
+    }
+    template = "clients/client_list.html"
+    response = render(request, template + "#client-table" if request.htmx else template, context)
+    if notices and request.htmx:
+        page_part = {"page": page_no} if page_no > 1 else {}
+        corrected = _query({**state, **page_part}, sort=sort if sort != DEFAULT_SORT else "",
+                           **size_part)
+        replace_url(response, request.path + ("?" + corrected if corrected else ""))
+    return response
+
+
+# The list's columns: label, sort key (None: not sortable), right-aligned.
+COLUMNS = (("Id", "id", True), ("Name", "name", False), ("Status", "status", False),
+           ("KYC", "kyc", False), ("Type", "type", False), ("E-mail", None, False),
+           ("Mobile", None, False), ("Country", "country", False), ("Manager", "manager", True),
+           ("Preferred group", None, False), ("Accounts", "accounts", True),
+           ("Created", "created", False))
+
+
+def _columns(state: dict, sort: str, size_part: dict) -> list[dict]:
+    columns = []
+    for label, key, num in COLUMNS:
+        order = ("ascending" if sort == key else "descending" if sort == f"-{key}" else "")
+        query = _query(state, sort=f"-{key}" if sort == key else key, **size_part) if key else ""
+        columns.append({"label": label, "query": query, "num": num, "order": order})
+    return columns
+
+
+def _filter_options(user, names: dict[int, str]) -> dict:
+    """The values the filters offer: what the user's clients actually have."""
+    rows = index.visible_to(user)
+
+    def distinct(column: str) -> list:
+        return [v for v in rows.order_by(column).values_list(column, flat=True).distinct()
+                if v not in (None, "")][:500]
+
+    scope = allowed_group_ids(user)
+    return {
+        "managers": distinct("manager_id"),
+        "countries": distinct("country"),
+        "lead_sources": distinct("lead_source"),
+        "lead_campaigns": distinct("lead_campaign"),
+        "groups": sorted((gid, name) for gid, name in names.items()
+                         if scope is None or gid in scope),
+    }
+
+
+@require_GET
+@permission_required("staff.view_clients", raise_exception=True)
+def client_export(request: HttpRequest) -> StreamingHttpResponse:
+    form, rows, notices = _filtered(request, request.GET)
+    omt = get_client()
+    index.ensure_fresh(omt)
+    record("client.export", request=request, entity_type="client",
+           detail=f"CSV export of /clients/?{request.GET.urlencode()[:1500]}")
+    chunks = export.csv_chunks(
+        rows.values_list("record", flat=True).iterator(chunk_size=export.CHUNK_ROWS),
+        may_see_sensitive=_may_see_sensitive(request.user),
+        group_names=_group_names(omt),
+        zone=timezone.get_current_timezone(),
+    )
+    content = export.in_async(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="clients-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# -- the client 360 page -----------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("staff.view_clients", raise_exception=True)
+def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    omt = get_client()
+    try:
+        overview = client_overview(omt, client_id, recent=20)
+    except NotFound:
+        index.forget(client_id)
+        raise Http404("OMTrader has no client with this id.") from None
+    client = overview.client
+    accounts = _accounts_of(client, overview.accounts)
+    _require_scope(request.user, client, accounts)
+    index.note_seen(client, accounts)
+    names = _group_names(omt)
+    sensitive = _may_see_sensitive(request.user)
+    currency = {account.id: account.currency for account in accounts}
+    codes = _symbol_codes(omt)
+    context = {
+        "client": client,
+        "sections": _sections(client, names, sensitive),
+        "accounts": [(a, names.get(a.group_id, f"#{a.group_id}")) for a in accounts],
+        "account_ids": [a.id for a in accounts],
+        "group_ids": sorted({a.group_id for a in accounts if a.group_id is not None}),
+        "positions": [(p, currency.get(p.account_id, ""), p.symbol or codes.get(p.symbol_id, ""))
+                      for p in overview.positions],
+        "deals": [(d, currency.get(d.account_id, ""), d.symbol or codes.get(d.symbol_id, ""))
+                  for d in overview.deals],
+        "transactions": sorted(
+            (t for rows in overview.transactions.values() for t in rows),
+            key=lambda t: (t.created_at is not None, t.created_at, t.id), reverse=True)[:20],
+        "kyc_state": kyc.state_of(client.kyc_status),
+        "kyc_label": kyc.label_of(client.kyc_status),
+        "kyc_badge": kyc.badge_of(client.kyc_status),
+        "reviews": KycReview.objects.filter(client_id=client.id)[:20],
+        "last_identity_change": kyc.last_identity_change(client.id),
+        "audit": AuditEntry.objects.filter(entity_type="client", entity_id=str(client.id))
+        .order_by("-id")[:50],
+        "status_badge": STATUS_BADGES.get(client.status.code if client.status else None, "muted"),
+        "may_change": request.user.has_perm("staff.change_clients"),
+        "may_review": request.user.has_perm("staff.review_kyc"),
+        "may_see_sensitive": sensitive,
+    }
+    return render(request, "clients/client_detail.html", context)
+
+
+def _sections(client: Client, names: dict[int, str], sensitive: bool) -> list:
+    sections = []
+    for key, title, fields in SECTIONS:
+        rows = []
+        for field in fields:
+            value = getattr(client, field.name)
+            masked = field.sensitive and not sensitive and value not in (None, "")
+            if masked:
+                value = mask(value)
+            elif field.kind == "enum" and value is not None:
+                value = value.label
+            elif field.kind == "group" and value is not None:
+                value = f"{names.get(value, 'Group')} (#{value})"
+            rows.append({"label": field.label, "value": value, "kind": field.kind,
+                         "masked": masked, "name": field.name})
+        sections.append((key, title, rows))
+    return sections
+
+
+# -- create, edit, delete ----------------------------------------------------------------------
+
+
+def _form_options(request: HttpRequest) -> dict:
+    return {
+        "groups": _client_groups(get_client()),
+        "may_see_sensitive": _may_see_sensitive(request.user),
+        "scope": allowed_group_ids(request.user),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("staff.change_clients", raise_exception=True)
+def client_create(request: HttpRequest) -> HttpResponse:
+    form = ClientForm(request.POST or None, **_form_options(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            client = do_create_client(request, form.values())
+        except Rejected as error:
+            form.add_upstream_errors(error.field_errors, error.message)
+        except OMTraderError:
+            form.add_error(None, UNANSWERED)
+        else:
+            messages.success(request, f"Client #{client.id} {client.name} was created.")
+            return redirect("clients-show-client", client_id=client.id)
+    return render(request, "clients/client_form.html", {"form": form, "client": None})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("staff.change_clients", raise_exception=True)
+def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
+    client, _ = _client_for_user(request, client_id)
+    form = ClientForm(request.POST or None, client=client, **_form_options(request))
+    if request.method == "POST" and form.is_valid():
+        version = client.updated_at.isoformat() if client.updated_at else ""
+        if form.cleaned_data["version"] and form.cleaned_data["version"] != version:
+            form.add_error(None, "Someone changed this client in OMTrader after you opened this "
+                                 "form. Your input is kept below: check it against the client "
+                                 "page, then save again.")
+            form.data = form.data.copy()
+            form.data["version"] = version
+        elif not (changes := form.changes()):
+            messages.info(request, "Nothing was changed.")
+            return redirect("clients-show-client", client_id=client.id)
+        else:
+            try:
+                do_update_client(request, client, changes)
+            except Rejected as error:
+                form.add_upstream_errors(error.field_errors, error.message)
+            except OMTraderError:
+                form.add_error(None, UNANSWERED)
+            else:
+                labels = ", ".join(form.fields[name].label.lower() for name in changes)
+                messages.success(request, f"Saved: {labels}.")
+                return redirect("clients-show-client", client_id=client.id)
+    return render(request, "clients/client_form.html", {"form": form, "client": client})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required("staff.change_clients", raise_exception=True)
+def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
+    client, accounts = _client_for_user(request, client_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            do_delete_client(request, client)
+        except Rejected as refused:
+            error = f"OMTrader refused to delete this client: {refused.message}"
+        except OMTraderError:
+            error = UNANSWERED
+        else:
+            messages.success(request, f"Client #{client.id} {client.name} was deleted.")
+            return redirect("clients-list-clients")
+    context = {"client": client, "accounts": accounts, "error": error}
+    return render(request, "clients/client_delete.html", context, status=409 if error else 200)
+
+
+# -- KYC ---------------------------------------------------------------------------------------
+
+
+QUEUE_VIEWS = {"waiting": "Waiting for a decision", "rekyc": "Documents expiring (re-KYC)"}
+
+
+def _queue_context(request: HttpRequest, query) -> dict:
+    notices = []
+    view = query.get("view") or "waiting"
+    if view not in QUEUE_VIEWS:
+        notices.append(f"There is no list “{view[:30]}”; showing the clients waiting.")
+        view = "waiting"
+    page_no, size, more = list_paging(query)
+    notices += more
+    freshness = index.ensure_fresh(get_client())
+    visible = index.visible_to(request.user).defer("search_text")
+    today = timezone.localdate()
+    horizon = today + timedelta(days=settings.KYC_REKYC_DAYS)
+    lists = {
+        "waiting": visible.filter(kyc.state_q(kyc.PENDING))
+        .order_by(F("created_at").asc(nulls_last=True), "id"),
+        "rekyc": visible.filter(expiry_date__lte=horizon).order_by("expiry_date", "id"),
+    }
+    paginator = Paginator(lists[view], size)
+    if page_no > paginator.num_pages:
+        notices.append(f"There is no page {page_no}; showing the last page.")
+        page_no = paginator.num_pages
+    page = paginator.page(page_no)
+    _decorate(page, _group_names(get_client()))
+    now = timezone.now()
+    for row in page:
+        row.wait = kyc.waiting(row.created_at, now)
+        row.expires_in = (row.expiry_date - today).days if row.expiry_date else None
+        row.document_label = enum_label(FIELDS["document_type"],
+                                        row.record.get("document_type")) or "Document"
+    size_part = {"size": size} if size != DEFAULT_PAGE_SIZE else {}
+    return {
+        "view": view,
+        "views": [(key, label, lists[key].count() if key != view else paginator.count)
+                  for key, label in QUEUE_VIEWS.items()],
+        "page": page,
+        "notices": notices,
+        "freshness": freshness,
+        "query": _query({"view": view if view != "waiting" else ""}, **size_part),
+        "page_sizes": PAGE_SIZES,
+        "sla_hours": settings.KYC_SLA_HOURS,
+        "rekyc_days": settings.KYC_REKYC_DAYS,
+    }
+
+
+@require_GET
+@permission_required("staff.review_kyc", raise_exception=True)
+def kyc_queue(request: HttpRequest) -> HttpResponse:
+    context = _queue_context(request, request.GET)
+    template = "clients/kyc_queue.html"
+    return render(request, template + "#kyc-table" if request.htmx else template, context)
+
+
+@require_GET
+@permission_required("staff.review_kyc", raise_exception=True)
+def kyc_review(request: HttpRequest, client_id: int) -> HttpResponse:
+    client, accounts = _client_for_user(request, client_id)
+    return _review_page(request, client, KycApproveForm(), KycRejectForm())
+
+
+def _review_page(request, client: Client, approve_form, reject_form, error: str = "",
+                 status: int = 200) -> HttpResponse:
+    names = _group_names(get_client())
+    sections = [s for s in _sections(client, names, _may_see_sensitive(request.user))
+                if s[0] in ("identity", "documents", "address")]
+    context = {
+        "client": client,
+        "sections": sections,
+        "kyc_label": kyc.label_of(client.kyc_status),
+        "kyc_badge": kyc.badge_of(client.kyc_status),
+        "reviews": KycReview.objects.filter(client_id=client.id)[:20],
+        "blocker": kyc.four_eyes_blocks(request.user, client.id),
+        "last_identity_change": kyc.last_identity_change(client.id),
+        "approve_form": approve_form,
+        "reject_form": reject_form,
+        "error": error,
+        "expired": client.expiry_date is not None and client.expiry_date < timezone.localdate(),
+    }
+    return render(request, "clients/kyc_review.html", context, status=status)
+
+
+def _after_decision(request, client: Client, forms: tuple, *, done: str = "", error: str = "",
+                    status: int = 200) -> HttpResponse:
+    """From the queue (htmx): the queue again with a notice. Else the review page / redirect."""
+    if request.htmx:
+        current = urlsplit(request.htmx.current_url_abs_path or "").query
+        context = _queue_context(request, QueryDict(current))
+        context["done"], context["error"] = done, error
+        return render(request, "clients/kyc_queue.html#kyc-table", context)
+    if error:
+        return _review_page(request, client, *forms, error=error, status=status)
+    messages.success(request, done)
+    return redirect("kyc-list-queue")
+
+
+def _decide(request, client_id: int, decision: str, form, forms: tuple) -> HttpResponse:
+    client, _ = _client_for_user(request, client_id)
+    if not form.is_valid():
+        return _after_decision(request, client, forms, error="Check the decision form.",
+                               status=400)
+    try:
+        do_decide_kyc(request, client, decision, form.cleaned_data.get("reason", ""),
+                      form.cleaned_data.get("note", ""))
+    except FourEyesRefused as refused:
+        return _after_decision(request, client, forms, error=refused.message, status=403)
+    except Rejected as refused:
+        return _after_decision(request, client, forms, status=409,
+                               error=f"OMTrader refused the decision: {refused.message}")
+    except OMTraderError:
+        return _after_decision(request, client, forms, status=503,
+                               error="OMTrader did not answer; the decision may not be saved. "
+                                     "Open the client to check before you retry.")
+    verb = "approved" if decision == KycReview.Decision.APPROVED else "rejected"
+    return _after_decision(request, client, forms,
+                           done=f"KYC of client #{client.id} {client.name} {verb}.")
+
+
+@require_POST
+@permission_required("staff.review_kyc", raise_exception=True)
+def kyc_approve(request: HttpRequest, client_id: int) -> HttpResponse:
+    form = KycApproveForm(request.POST)
+    return _decide(request, client_id, KycReview.Decision.APPROVED, form,
+                   (form, KycRejectForm()))
+
+
+@require_POST
+@permission_required("staff.review_kyc", raise_exception=True)
+def kyc_reject(request: HttpRequest, client_id: int) -> HttpResponse:
+    form = KycRejectForm(request.POST)
+    return _decide(request, client_id, KycReview.Decision.REJECTED, form,
+                   (KycApproveForm(), form))
+

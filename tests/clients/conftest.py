@@ -1,0 +1,109 @@
+"""Clients and KYC against the real simulator: the settings point at it and each test starts
+with an empty cache. The client index is built once per session (committed, so every test
+starts from it and rolls its own changes back); each page still checks it against OMTrader,
+and a test may empty it to see a first build."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from django.core.cache import caches
+from django.test import override_settings
+
+from crmportal.clients import index
+from crmportal.clients.models import ClientIndex, IndexState
+from crmportal.omtrader.client import get_client, reset_client
+
+_names = itertools.count(1)
+KNOBS = {"latency_ms": 0, "jitter_ms": 0, "error_rate": 0, "strict_paths": False}
+ROLES_WITH_VIEW = ("backoffice", "compliance", "supervisor", "administrator")
+
+
+@pytest.fixture(scope="session")
+def built_index(django_db_setup, django_db_blocker, simulator):
+    with django_db_blocker.unblock(), override_settings(OMTRADER_URL=simulator.url):
+        reset_client()
+        index.rebuild(get_client())
+        reset_client()
+    yield
+    with django_db_blocker.unblock():
+        ClientIndex.objects.all().delete()
+        IndexState.objects.all().delete()
+
+
+@pytest.fixture(autouse=True)
+def upstream(built_index, simulator, settings):
+    settings.OMTRADER_URL = simulator.url
+    settings.OMTRADER_WS_URL = simulator.ws_url
+    settings.OMTRADER_RETRY_BACKOFF = 0.01
+    settings.CLIENT_INDEX_MAX_AGE = 0
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    caches["default"].clear()
+    reset_client()
+    yield simulator
+    reset_client()
+    caches["default"].clear()
+
+
+@pytest.fixture(scope="module")
+def writes(simulator):
+    """For modules that write upstream: the seeded state comes back when they are done."""
+    yield simulator
+    simulator.reset()
+
+
+@pytest.fixture
+def knobs(simulator):
+    """Knobs a test turns (latency, faults) are turned back afterwards."""
+    yield simulator
+    simulator.control(**KNOBS)
+
+
+@pytest.fixture
+def omt(upstream):
+    return get_client()
+
+
+@pytest.fixture
+def make_client(omt):
+    """A new client in OMTrader (unique names, so tests never trip over each other)."""
+
+    def make(**fields):
+        n = next(_names)
+        data = {"first_name": "Testa", "family_name": f"Probe{n:05d}", "type": 0, "status": 1,
+                "email": f"probe{n}@example.test", "country": "MT", **fields}
+        return omt.create_client(data)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def seeded(simulator):
+    """Every client as OMTrader has them when the module starts (read-only modules)."""
+    with override_settings(OMTRADER_URL=simulator.url):
+        reset_client()
+        try:
+            omt = get_client()
+            return list(omt.iter_all(omt.list_clients))
+        finally:
+            reset_client()
+
+
+@pytest.fixture
+def no_index(db):
+    """As on a fresh install: the portal has never indexed a client."""
+    ClientIndex.objects.all().delete()
+    IndexState.objects.all().delete()
+
+
+@pytest.fixture
+def as_user(db, client, request):
+    """Sign the test client in as one of the role fixtures, by name."""
+
+    def sign_in(name):
+        user = request.getfixturevalue(name)
+        client.force_login(user)
+        return user
+
+    return sign_in
