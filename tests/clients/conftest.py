@@ -10,6 +10,7 @@ import itertools
 import pytest
 from django.core.cache import caches
 from django.test import override_settings
+from django.urls import reverse
 
 from crmportal.clients import index
 from crmportal.clients.models import ClientIndex, IndexState
@@ -18,6 +19,17 @@ from crmportal.omtrader.client import get_client, reset_client
 _names = itertools.count(1)
 KNOBS = {"latency_ms": 0, "jitter_ms": 0, "error_rate": 0, "strict_paths": False}
 ROLES_WITH_VIEW = ("backoffice", "compliance", "supervisor", "administrator")
+
+
+def form_data(client, client_id: int) -> dict:
+    """The edit form's current values, as the browser would send them back."""
+    form = client.get(reverse("clients-edit-client", args=[client_id])).context["form"]
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        data[name] = "" if value is None else (value.isoformat() if hasattr(value, "isoformat")
+                                               else value)
+    return data
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +45,7 @@ def built_index(django_db_setup, django_db_blocker, simulator):
 
 
 @pytest.fixture(autouse=True)
-def upstream(built_index, simulator, settings):
+def upstream(built_index, db, simulator, settings):
     settings.OMTRADER_URL = simulator.url
     settings.OMTRADER_WS_URL = simulator.ws_url
     settings.OMTRADER_RETRY_BACKOFF = 0.01
