@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "template_partials",
     "crmportal.staff",
     "crmportal.audit",
+    "crmportal.live",
     "crmportal.clients",
 ]
 
@@ -176,6 +177,13 @@ OMTRADER_RETRIES = env_int("OMTRADER_RETRIES", 2, minimum=0)
 
 LIVE_SOURCE = env_choice("LIVE_SOURCE", "ws", ("ws", "poll"))
 LIVE_POLL_INTERVAL = env_float("LIVE_POLL_INTERVAL", 2.0, minimum=0.2)
+# Where the one relay runs: a task inside daphne (embedded) or `manage.py relay` (external,
+# needs the Redis channel layer). With REDIS_URL the deployment is the scale-out shape.
+LIVE_RELAY = env_choice("LIVE_RELAY", "external" if REDIS_URL else "embedded",
+                        ("embedded", "external"))
+LIVE_HEARTBEAT = env_float("LIVE_HEARTBEAT", 30.0, minimum=1.0)
+LIVE_ROW_RATE = env_float("LIVE_ROW_RATE", 4.0, minimum=0.5)
+LIVE_RELAY_LOCK_TTL = env_float("LIVE_RELAY_LOCK_TTL", 10.0, minimum=2.0)
 
 # Clients and KYC (crmportal/clients).
 CLIENT_INDEX_MAX_AGE = env_int("CLIENT_INDEX_MAX_AGE", 5, minimum=0)

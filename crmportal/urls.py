@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", StaffLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", include("crmportal.audit.urls")),
+    path("live/", include("crmportal.live.urls")),
     path("", include("crmportal.clients.urls")),
 ]
 

@@ -1,0 +1,102 @@
+"""The one place that publishes live events, and the channel group names they travel on.
+
+Group names are built from ids only, never from input:
+
+    live.all                       every group (staff without a group limit)
+    live.group.<group_id>          one OMTrader group
+    live.client.<client_id>.<group_id>   one client's rows in one group (client 360 panel)
+    live.broadcast                 relay status and "resync" to every socket
+    live.relay                     the active relay's inbox (snapshot requests, watches)
+
+Every update carries the relay's `epoch` (one per relay run) and a per-group `seq`, so a
+socket notices a message the channel layer dropped (a full channel drops silently) or a new
+relay, and asks for a snapshot instead of trusting what it has.
+
+An update's items travel packed (keys and lengths as text, the fragments concatenated) so the
+in-memory layer's per-recipient deepcopy stays cheap; `unpack()` restores them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+ALL = "live.all"
+BROADCAST = "live.broadcast"
+RELAY_INBOX = "live.relay"
+
+
+def group_stream(group_id: int) -> str:
+    return f"live.group.{int(group_id)}"
+
+
+def client_stream(client_id: int, group_id: int) -> str:
+    return f"live.client.{int(client_id)}.{int(group_id)}"
+
+
+def pack(items: Sequence[tuple[str, str]]) -> dict[str, str]:
+    return {
+        "keys": " ".join(key for key, _ in items),
+        "lens": " ".join(str(len(html)) for _, html in items),
+        "html": "".join(html for _, html in items),
+    }
+
+
+def unpack(message: dict[str, Any]) -> list[tuple[str, str]]:
+    keys = message["keys"].split()
+    html = message["html"]
+    items, start = [], 0
+    for key, length in zip(keys, message["lens"].split(), strict=True):
+        end = start + int(length)
+        items.append((key, html[start:end]))
+        start = end
+    return items
+
+
+class Publisher:
+    """Sends what the relay rendered. Nothing else in the portal calls group_send for live."""
+
+    def __init__(self, layer, epoch: str):
+        self.layer = layer
+        self.epoch = epoch
+        self.seq: dict[str, int] = {}
+        self.sent = 0
+
+    async def update(self, stream: str, items: Sequence[tuple[str, str]]) -> None:
+        seq = self.seq.get(stream, 0) + 1
+        self.seq[stream] = seq
+        self.sent += 1
+        await self.layer.group_send(
+            stream, {"type": "live.update", "epoch": self.epoch, "stream": stream, "seq": seq,
+                     **pack(items)},
+        )
+
+    def seqs(self, streams: Iterable[str]) -> dict[str, int]:
+        return {stream: self.seq.get(stream, 0) for stream in streams}
+
+    async def snapshot(self, reply_to: str, streams: Sequence[str], html: str) -> None:
+        await self.layer.send(
+            reply_to, {"type": "live.snapshot", "epoch": self.epoch,
+                       "seqs": self.seqs(streams), "html": html},
+        )
+
+    async def status(self, state: str, html: str) -> None:
+        await self.layer.group_send(
+            BROADCAST, {"type": "live.status", "epoch": self.epoch, "state": state, "html": html}
+        )
+
+    async def resync(self) -> None:
+        """Every socket asks for a fresh snapshot (a new relay, or upstream reconciled)."""
+        await self.layer.group_send(BROADCAST, {"type": "live.resync", "epoch": self.epoch})
+
+
+async def ask_snapshot(layer, reply_to: str, view: dict[str, Any]) -> None:
+    """A socket asks the relay (whichever process runs it) for a snapshot of its view."""
+    await layer.group_send(
+        RELAY_INBOX, {"type": "live.snapshot.request", "reply_to": reply_to, "view": view}
+    )
+
+
+async def watch(layer, view: dict[str, Any]) -> None:
+    """A socket says it still shows this view (the relay renders only what someone watches)."""
+    await layer.group_send(RELAY_INBOX, {"type": "live.watch", "view": view})

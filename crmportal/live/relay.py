@@ -1,0 +1,551 @@
+"""The relay: one per deployment, between OMTrader's event stream and the browsers' sockets.
+
+    relay = Relay()               # LIVE_SOURCE: ws (the WebSocket) or poll (REST diffing)
+    await relay.run()             # until cancelled
+
+- A source feeds it typed events (crmportal.omtrader.stream, or sources.PollSource). After
+  every (re)connect of the WebSocket the relay reads the open positions and every account over
+  REST and reconciles (events arriving meanwhile are held and replayed on top), so the board
+  is never silently stale.
+- Events are applied to BoardState at once. Every FLUSH_INTERVAL the flush renders what
+  changed ONCE - position rows (coalesced per row by RowLimiter), closed rows, feed items, and
+  at most every PANEL_INTERVAL the aggregate panels of the scopes someone watches - and hands
+  each channel group its batch through the Publisher (publish.py), the one place that sends.
+- Sockets ask for a snapshot through the relay's inbox (`live.relay`); asking also registers
+  what they watch (renewed by `live.watch`), so nothing is rendered while nobody looks.
+- Status (live / stale since) goes to every socket on change and every STATUS_INTERVAL, which
+  also tells sockets the relay is alive.
+
+Embedded (LIVE_RELAY=embedded): `ensure_embedded_relay()` starts it as a task in the daphne
+process on first need. External: `manage.py relay` runs it behind a Redis lock (lock.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from crmportal.live import render
+from crmportal.live.coalesce import RowLimiter
+from crmportal.live.publish import ALL, RELAY_INBOX, Publisher, client_stream, group_stream
+from crmportal.live.render import Scope, Status
+from crmportal.live.state import BoardState, LivePosition
+from crmportal.omtrader.errors import OMTraderError
+from crmportal.omtrader.stream import Event, EventStream, StreamInfo
+
+log = logging.getLogger("crmportal.live")
+
+FLUSH_INTERVAL = 0.025
+CHUNK = 150  # rows per published batch: the first rows of a big step need not wait for the last
+PANEL_INTERVAL = 1.0
+STATUS_INTERVAL = 5.0
+WATCH_TTL = 75.0
+ROW_BUDGET = 1500  # rows rendered in one flush at most; the rest wait for the next
+FEED_PER_FLUSH = 30
+SETTLE_PER_FLUSH = 100  # account summaries parsed per flush (the rest when a panel needs them)
+FEED_SNAPSHOT = 50
+BUFFER_LIMIT = 500_000
+
+
+@dataclass
+class Counters:
+    events: int = 0
+    reconciles: int = 0
+    flushes: int = 0
+    rows_rendered: int = 0
+    snapshots: int = 0
+    resolved_accounts: int = 0
+    reference_reloads: int = 0
+    started_at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class View:
+    """What one socket shows: the board (all groups, or some) or one client's positions."""
+
+    kind: str  # board or client
+    groups: frozenset[int] | None  # None: every group
+    client: int | None = None
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> View:
+        groups = data.get("groups")
+        client = data.get("client")
+        return cls(
+            kind="client" if client is not None else "board",
+            groups=None if groups is None else frozenset(int(g) for g in groups),
+            client=None if client is None else int(client),
+        )
+
+    def to_message(self) -> dict[str, Any]:
+        return {"groups": None if self.groups is None else sorted(self.groups),
+                "client": self.client}
+
+    def streams(self) -> list[str]:
+        if self.kind == "client":
+            return [client_stream(self.client, g) for g in sorted(self.groups or ())]
+        if self.groups is None:
+            return [ALL]
+        return [group_stream(g) for g in sorted(self.groups)]
+
+
+class Relay:
+    def __init__(self, *, source: str | None = None, layer: Any = None,
+                 row_rate: float | None = None):
+        self.epoch = uuid.uuid4().hex[:12]
+        self.layer = layer or get_channel_layer()
+        self.publisher = Publisher(self.layer, self.epoch)
+        self.source_kind = source or settings.LIVE_SOURCE
+        self.state = BoardState()
+        self.limiter = RowLimiter(row_rate or settings.LIVE_ROW_RATE)
+        self.counters = Counters()
+        self.status = Status("connecting", datetime.now(UTC), "connecting to OMTrader")
+        self.ready = False
+        self.stream: EventStream | None = None
+        self.channel_name = ""
+        self.html: dict[int, str] = {}  # position id -> its row as last rendered
+        self.panels: dict[str, str] = {}  # "risk-g6" -> the panel as last rendered
+        self.boards: dict[frozenset[int] | None, float] = {}  # watched board views -> expiry
+        self.clients: dict[int, float] = {}  # watched clients -> expiry
+        self._panel_at: dict[str, float] = {}
+        self._stale_scopes: set[str] = set()
+        self._buffer: list[Event] | None = None
+        self._reconcile_task: asyncio.Task | None = None
+        self._status_due = True
+        self._publish = asyncio.Lock()
+        self._streams: dict[int, str] = {}
+
+    def __repr__(self) -> str:
+        return f"<Relay {self.epoch} {self.source_kind} {self.status.state}>"
+
+    @property
+    def omtrader(self):
+        from crmportal.omtrader.client import get_client
+
+        return get_client()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.channel_name = await self.layer.new_channel()
+        await self.layer.group_add(RELAY_INBOX, self.channel_name)
+        log.info("live relay %s started (source %s)", self.epoch, self.source_kind)
+        await self.publisher.resync()  # sockets that waited for a relay ask again
+        tasks = [
+            asyncio.create_task(self._forever(self._flush_once, FLUSH_INTERVAL), name="flush"),
+            asyncio.create_task(self._inbox(), name="inbox"),
+            asyncio.create_task(self._forever(self._heartbeat, STATUS_INTERVAL), name="status"),
+            asyncio.create_task(self._forever(self._housekeeping, 1.0), name="housekeeping"),
+            asyncio.create_task(self._source(), name="source"),
+        ]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            for task in tasks:
+                task.cancel()
+            if self._reconcile_task:
+                self._reconcile_task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            try:
+                await asyncio.shield(self.layer.group_discard(RELAY_INBOX, self.channel_name))
+            except Exception:  # noqa: BLE001 - the layer may be gone at shutdown
+                log.debug("live relay: could not leave the inbox group", exc_info=True)
+            log.info("live relay %s stopped", self.epoch)
+
+    async def _forever(self, step, interval: float) -> None:
+        while True:
+            try:
+                await step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one bad flush must not end the relay
+                log.exception("live relay: %s failed", getattr(step, "__name__", step))
+            await asyncio.sleep(interval)
+
+    async def _source(self) -> None:
+        await self._load_reference()
+        if self.source_kind == "poll":
+            from crmportal.live.sources import PollSource
+
+            await PollSource(self, settings.LIVE_POLL_INTERVAL).run()
+        else:
+            self.stream = EventStream(self, self._group_ids, heartbeat=settings.LIVE_HEARTBEAT)
+            await self.stream.run()
+
+    async def _load_reference(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                groups, symbols = await asyncio.gather(
+                    asyncio.to_thread(self.omtrader.groups_cached),
+                    asyncio.to_thread(self.omtrader.symbols_cached),
+                )
+                self.state.set_reference(groups, symbols)
+                return
+            except OMTraderError as error:
+                self.set_status("stale", f"OMTrader not answering: {error.message}"[:120])
+                delay = random.uniform(0, min(30.0, 0.5 * 2**attempt))
+                attempt += 1
+                log.warning("live relay: reference data unavailable (%s); retry in %.1f s",
+                            error.message, delay)
+                await asyncio.sleep(delay)
+
+    def _group_ids(self) -> list[int]:
+        groups = self.state.groups or {g.id: g for g in self.omtrader.groups_cached()}
+        return sorted(groups)
+
+    # -- the source's side (StreamSink) --------------------------------------------------------
+
+    def stream_up(self, info: StreamInfo) -> None:
+        """Subscribed again: hold events, read the truth over REST, replay the held events."""
+        self._buffer = []
+        if self._reconcile_task and not self._reconcile_task.done():
+            self._reconcile_task.cancel()
+        self._reconcile_task = asyncio.get_running_loop().create_task(self._reconcile())
+
+    def stream_event(self, event: Event) -> None:
+        self.counters.events += 1
+        buffer = self._buffer
+        if buffer is not None:
+            if len(buffer) < BUFFER_LIMIT:
+                buffer.append(event)
+            return
+        self.state.apply(event)
+
+    def stream_down(self, reason: str) -> None:
+        self.set_status("stale", reason[:120])
+
+    def apply_events(self, events: Iterable[Event]) -> None:
+        for event in events:
+            self.stream_event(event)
+
+    def reconciled(self, accounts, positions) -> None:
+        """A full REST read (after a reconnect, or the poll source's first read)."""
+        changed = self.state.reconcile(accounts, positions)
+        self.counters.reconciles += 1
+        buffered, self._buffer = self._buffer or [], None
+        for event in buffered:
+            self.state.apply(event)
+        first = not self.ready
+        self.ready = True
+        self._stale_scopes.add("*")
+        self.set_status("live")
+        log.info("live relay: reconciled %d positions, %d accounts (%d rows changed, %d events "
+                 "replayed)", len(self.state.positions), len(self.state.accounts), changed,
+                 len(buffered))
+        if first:
+            asyncio.get_running_loop().create_task(self._resync_all())
+
+    async def _resync_all(self) -> None:
+        async with self._publish:
+            await self.publisher.resync()
+
+    async def _reconcile(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                accounts, positions = await asyncio.gather(
+                    asyncio.to_thread(lambda: list(self.omtrader.iter_all(
+                        self.omtrader.list_accounts))),
+                    asyncio.to_thread(lambda: list(self.omtrader.iter_all(
+                        self.omtrader.list_positions))),
+                )
+                break
+            except OMTraderError as error:
+                delay = random.uniform(0, min(15.0, 0.5 * 2**attempt))
+                attempt += 1
+                self.set_status("stale", f"reconcile failed: {error.message}"[:120])
+                log.warning("live relay: reconcile failed (%s); retry in %.1f s",
+                            error.message, delay)
+                await asyncio.sleep(delay)
+        self.reconciled(accounts, positions)
+
+    def set_status(self, state: str, reason: str = "") -> None:
+        current = self.status
+        if state == current.state and reason == current.reason:
+            return
+        since = datetime.now(UTC)
+        if state == "stale" and current.state in ("stale", "connecting"):
+            since = current.since or since  # stale since the data stopped, not since now
+        self.status = Status(state, since, reason)
+        self._status_due = True
+
+    # -- flushing ----------------------------------------------------------------------------
+
+    async def _flush_once(self) -> None:
+        now = time.monotonic()
+        self.counters.flushes += 1
+        state = self.state
+        gone = state.gone_rows
+        state.gone_rows = {}
+        changed_groups = state.dirty_groups
+        state.dirty_groups = set()
+        feed = state.new_feed
+        state.new_feed = []
+        watching = self._prune_watches(now)
+        items: dict[str, list[tuple[str, str]]] = {}
+
+        def add(streams: Iterable[str], key: str, html: str) -> None:
+            for stream in streams:
+                items.setdefault(stream, []).append((key, html))
+
+        for position_id, row in gone.items():
+            self.limiter.forget(position_id)
+            self.html.pop(position_id, None)
+            if watching and row.group_id is not None:
+                add(self._row_streams(row), f"pos-{position_id}", render.position_gone(position_id))
+        if watching:
+            await self._render_rows(now, items, add)
+            for item in feed[-FEED_PER_FLUSH:]:
+                item.html = render.feed_row(item)
+                if item.group_id is not None:
+                    add((ALL, self._group_stream(item.group_id)), f"feed-{item.n}",
+                        render.feed_insert(item.html))
+        else:
+            state.dirty_rows.clear()  # nobody looks: render on demand when someone does
+            self.html.clear()
+        self._stale_scopes.update(f"g{g}" for g in changed_groups)
+        if changed_groups:
+            self._stale_scopes.add("all")
+        state.settle(limit=SETTLE_PER_FLUSH)
+        self._render_panels(now, add)
+        if self._status_due:
+            self._status_due = False
+            await self._send_status()
+        await self._publish_items(items)
+
+    async def _render_rows(self, now: float, items, add) -> None:
+        state, rendered = self.state, 0
+        only_clients = None if self.boards else self.clients  # no board open: those rows only
+        for position_id in list(state.dirty_rows):
+            row = state.positions.get(position_id)
+            if row is None or row.group_id is None or (
+                    only_clients is not None and row.client_id not in only_clients):
+                state.dirty_rows.pop(position_id, None)
+                self.html.pop(position_id, None)
+                continue
+            if position_id not in state.dirty_rows or not self.limiter.allow(position_id, now):
+                continue  # coalesced: the newest state goes out when the row may send again
+            del state.dirty_rows[position_id]
+            html = render.position_row(state, row)
+            self.html[position_id] = html
+            add(self._row_streams(row), f"pos-{position_id}", html)
+            rendered += 1
+            if rendered % CHUNK == 0:
+                await self._publish_items(items)  # events that arrive meanwhile wait their turn
+            if rendered >= ROW_BUDGET:
+                break
+        self.counters.rows_rendered += rendered
+
+    async def _publish_items(self, items: dict[str, list[tuple[str, str]]]) -> None:
+        if not items:
+            return
+        batches = list(items.items())
+        items.clear()
+        async with self._publish:
+            for stream, batch in batches:
+                await self.publisher.update(stream, batch)
+
+    def _render_panels(self, now: float, add) -> None:
+        if not self._stale_scopes:
+            return
+        every = "*" in self._stale_scopes
+        for scope in self._watched_scopes():
+            if not every and scope.key not in self._stale_scopes:
+                continue
+            if now - self._panel_at.get(scope.key, 0.0) < PANEL_INTERVAL:
+                continue
+            self._panel_at[scope.key] = now
+            self._stale_scopes.discard(scope.key)
+            stream = ALL if scope.group_ids is None else self._group_stream(min(scope.group_ids))
+            for name, html in self._panel_html(scope).items():
+                add((stream,), name, html)
+            return  # one scope per flush: a board of many groups spreads the work
+        if every:
+            self._stale_scopes.discard("*")
+
+    def _panel_html(self, scope: Scope) -> dict[str, str]:
+        risk = render.risk_panel(self.state, scope, self.ready)
+        exposure = render.exposure_panel(self.state, scope, self.ready)
+        self.panels[f"risk-{scope.key}"] = risk
+        self.panels[f"exposure-{scope.key}"] = exposure
+        return {f"risk-{scope.key}": risk, f"exposure-{scope.key}": exposure}
+
+    def _row_streams(self, row: LivePosition) -> list[str]:
+        streams = [ALL, self._group_stream(row.group_id)]
+        if row.client_id is not None and row.client_id in self.clients:
+            streams.append(client_stream(row.client_id, row.group_id))
+        return streams
+
+    def _group_stream(self, group_id: int) -> str:
+        stream = self._streams.get(group_id)
+        if stream is None:
+            stream = self._streams[group_id] = group_stream(group_id)
+        return stream
+
+    async def _send_status(self) -> None:
+        async with self._publish:
+            await self.publisher.status(self.status.state, render.status(self.status))
+
+    async def _heartbeat(self) -> None:
+        await self._send_status()
+        # Group memberships expire in the channel layer: renew the inbox's.
+        await self.layer.group_add(RELAY_INBOX, self.channel_name)
+
+    async def _housekeeping(self) -> None:
+        """Look up what events named but the state does not know (and refresh the caches)."""
+        state = self.state
+        if state.unknown_groups or state.unknown_symbols:
+            kinds = (["groups"] if state.unknown_groups else []) + (
+                ["symbols"] if state.unknown_symbols else [])
+            for kind in kinds:
+                await asyncio.to_thread(self.omtrader.invalidate_reference, kind)
+            self.counters.reference_reloads += 1
+            await self._load_reference()
+        for account_id in list(state.unknown_accounts)[:20]:
+            try:
+                account = await asyncio.to_thread(self.omtrader.get_account, account_id)
+            except OMTraderError as error:
+                log.info("live relay: account %s not readable (%s)", account_id, error.message)
+                state.unknown_accounts.discard(account_id)
+                continue
+            state.account_known(account)
+            self.counters.resolved_accounts += 1
+
+    # -- what sockets ask for ------------------------------------------------------------------
+
+    async def _inbox(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel_name)
+            try:
+                await self.handle(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a bad request must not end the relay
+                log.exception("live relay: could not handle %s", message.get("type"))
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind not in ("live.snapshot.request", "live.watch"):
+            return
+        view = View.from_message(message["view"])
+        self._watch(view)
+        if kind == "live.snapshot.request":
+            html = self.snapshot_html(view)
+            self.counters.snapshots += 1
+            async with self._publish:
+                await self.publisher.snapshot(message["reply_to"], view.streams(), html)
+
+    def _watch(self, view: View) -> None:
+        expiry = time.monotonic() + WATCH_TTL
+        if view.kind == "client":
+            self.clients[view.client] = expiry
+        else:
+            if view.groups not in self.boards:
+                for scope in self._scopes_of(view.groups):
+                    self._stale_scopes.add(scope.key)
+            self.boards[view.groups] = expiry
+
+    def _prune_watches(self, now: float) -> bool:
+        for watched in (self.boards, self.clients):
+            for key in [k for k, expiry in watched.items() if expiry < now]:
+                del watched[key]
+        return bool(self.boards or self.clients)
+
+    def _scopes_of(self, groups: frozenset[int] | None) -> list[Scope]:
+        if groups is None:
+            return [Scope.all()]
+        named = len(groups) > 1
+        return [Scope.group(g, self.state.group_name(g) if named else "") for g in sorted(groups)]
+
+    def _watched_scopes(self) -> list[Scope]:
+        scopes: dict[str, Scope] = {}
+        for groups in self.boards:
+            for scope in self._scopes_of(groups):
+                scopes.setdefault(scope.key, scope)
+        return list(scopes.values())
+
+    def snapshot_html(self, view: View) -> str:
+        """Everything the view's panels show, as one message of out-of-band swaps."""
+        state = self.state
+        rows = sorted(state.rows_in(view.groups, view.client), key=lambda r: -r.position.id)
+        rows_html = []
+        for row in rows:
+            html = self.html.get(row.position.id)
+            if html is None:
+                html = self.html[row.position.id] = render.position_row(state, row)
+            rows_html.append(html)
+        empty = "No open positions." if self.ready else ""
+        if view.kind == "client":
+            return render.client_panel(rows_html, self.status, empty)
+        parts = [render.positions_body(rows_html, empty)]
+        for scope in self._scopes_of(view.groups):
+            risk, exposure = f"risk-{scope.key}", f"exposure-{scope.key}"
+            if risk not in self.panels or exposure not in self.panels:
+                self._panel_html(scope)
+            parts += [self.panels[risk], self.panels[exposure]]
+        feed = []
+        for item in reversed(state.feed):
+            if view.groups is None or item.group_id in view.groups:
+                if not item.html:
+                    item.html = render.feed_row(item)
+                feed.append(item.html)
+                if len(feed) >= FEED_SNAPSHOT:
+                    break
+        parts.append(render.feed_body(feed))
+        parts.append(render.status(self.status))
+        return "".join(parts)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch, "status": self.status.state, "ready": self.ready,
+            "positions": len(self.state.positions), "accounts": len(self.state.accounts),
+            "watching": {"boards": len(self.boards), "clients": len(self.clients)},
+            **self.counters.__dict__,
+            "stream": self.stream.counters.__dict__ if self.stream else None,
+        }
+
+
+# -- the embedded relay ------------------------------------------------------------------------
+
+_embedded: dict[str, Any] = {"relay": None, "task": None, "loop": None}
+
+
+def ensure_embedded_relay() -> Relay | None:
+    """Start the relay in this process's event loop unless it runs (LIVE_RELAY=embedded only)."""
+    if settings.LIVE_RELAY != "embedded":
+        return None
+    loop = asyncio.get_running_loop()
+    task = _embedded["task"]
+    if task is None or task.done() or _embedded["loop"] is not loop:
+        relay = Relay()
+        _embedded.update(relay=relay, loop=loop,
+                         task=loop.create_task(relay.run(), name="live-relay"))
+        _embedded["task"].add_done_callback(_relay_ended)
+    return _embedded["relay"]
+
+
+def embedded_relay() -> Relay | None:
+    task = _embedded["task"]
+    return _embedded["relay"] if task is not None and not task.done() else None
+
+
+def _relay_ended(task: asyncio.Task) -> None:
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        log.error("live relay ended with an error; the next socket restarts it",
+                  exc_info=error)

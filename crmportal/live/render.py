@@ -1,0 +1,208 @@
+"""State -> HTML fragments, through the partials of templates/live/board.html.
+
+The page includes these partials and the relay renders the same ones, so a live update can
+never drift from the page. Each fragment is a top-level element with an id: the htmx ws
+extension swaps it out of band (`hx-swap-oob`), rows by their own id. A row whose id is not on
+the page yet (a new position) names its container in `data-live-into`; static/js/live.js puts
+it there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django.template.loader import get_template
+from django.utils.safestring import mark_safe
+
+from crmportal.live.state import BoardState, ExposureRow, FeedItem, LivePosition, RiskRow
+
+BOARD = "live/board.html"
+RISK_ROWS = 25
+CHART_BARS = 12
+
+RISK_LABELS = {
+    "stop_out": ("Stop out", "danger", "row-danger"),
+    "margin_call": ("Margin call", "danger", "row-danger"),
+    "near": ("Near margin call", "warn", "row-warn"),
+    "ok": ("Healthy", "ok", ""),
+}
+
+
+@cache
+def partial(name: str):
+    return get_template(f"{BOARD}#{name}")
+
+
+def render(name: str, context: dict[str, Any]) -> str:
+    return partial(name).render(context)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One block of aggregate panels: every group ("all") or one group ("g6")."""
+
+    key: str
+    group_ids: frozenset[int] | None
+    name: str = ""
+
+    @classmethod
+    def all(cls) -> Scope:
+        return cls("all", None)
+
+    @classmethod
+    def group(cls, group_id: int, name: str = "") -> Scope:
+        return cls(f"g{int(group_id)}", frozenset({int(group_id)}), name)
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str  # live, stale, connecting
+    since: datetime | None = None
+    reason: str = ""
+
+
+def _text(value: int | Decimal | None) -> str:
+    """A number as text before it reaches the template: the digits DTL would print (no
+    thousand separators here) without its per-value localization and escaping, which are
+    most of the cost of a row. The digits, sign and point of a number need no escaping."""
+    return "" if value is None else mark_safe(str(value))  # noqa: S308 - digits only
+
+
+def _sign_class(value: Decimal | None) -> str:
+    if value is None or value == 0:
+        return ""
+    return "pos" if value > 0 else "neg"
+
+
+def position_row(state: BoardState, row: LivePosition) -> str:
+    position = row.position
+    buy = position.side is None or position.side.code == 0
+    return render("position-row", {"r": {
+        "id": _text(position.id),
+        "account_id": _text(position.account_id),
+        "group": state.group_name(row.group_id),
+        "group_id": _text(row.group_id),
+        "symbol": state.symbol_code(position),
+        "side": position.side.label if position.side else "",
+        "side_badge": "ok" if buy else "danger",
+        "volume": _text(position.volume_current),
+        "price_open": _text(position.price_open),
+        "price": _text(state.price_of(row)),
+        "profit": _text(row.profit),
+        "pl_class": _sign_class(row.profit),
+        "total_profit": _text(row.total_profit),
+        "total_class": _sign_class(row.total_profit),
+    }})
+
+
+def position_gone(position_id: int) -> str:
+    return render("position-gone", {"position_id": _text(position_id)})
+
+
+def positions_body(rows_html: list[str], empty_text: str = "") -> str:
+    return render("positions-body", {"rows": rows_html, "empty_text": empty_text})
+
+
+def client_panel(rows_html: list[str], value: Status, empty_text: str = "") -> str:
+    return get_template("live/client_positions.html#client-panel").render(
+        {"rows": rows_html, "empty_text": empty_text, "status": value})
+
+
+def feed_row(item: FeedItem) -> str:
+    return render("feed-row", {"f": {
+        "n": _text(item.n), "at": item.at, "badge": item.badge, "label": item.label,
+        "account_id": _text(item.account_id), "message": item.message, "symbol": item.symbol,
+        "side": item.side, "volume": _text(item.volume), "price": _text(item.price),
+        "profit": _text(item.profit), "pl_class": _sign_class(item.profit),
+    }})
+
+
+def feed_insert(row_html: str) -> str:
+    return render("feed-insert", {"row": row_html})
+
+
+def feed_body(rows_html: list[str]) -> str:
+    return render("feed-body", {"feed": rows_html})
+
+
+def status(value: Status) -> str:
+    return render("live-status", {"status": value})
+
+
+def risk_panel(state: BoardState, scope: Scope, ready: bool = True) -> str:
+    rows, total = state.risk(scope.group_ids, RISK_ROWS)
+    return render("risk-panel", {"scope": scope, "risk": [_risk(state, r) for r in rows],
+                                 "risk_total": total, "ready": ready})
+
+
+def _risk(state: BoardState, row: RiskRow) -> dict[str, Any]:
+    summary = row.summary
+    label, badge, row_class = RISK_LABELS[row.status]
+    group = row.group
+    return {
+        "id": _text(summary.id), "client_id": _text(summary.client_id) or "—",
+        "group": state.group_name(summary.group_id), "currency": summary.currency,
+        "balance": _text(summary.balance), "equity": _text(summary.equity),
+        "margin_free": _text(summary.margin_free),
+        "free_class": "neg" if summary.margin_free is not None and summary.margin_free < 0
+        else "",
+        "level": _text(summary.margin_level), "status": label, "badge": badge,
+        "row_class": row_class,
+        "call": _text(group.margin_call) if group else "",
+        "stop": _text(group.margin_stop_out) if group else "",
+    }
+
+
+def exposure_panel(state: BoardState, scope: Scope, ready: bool = True) -> str:
+    rows = state.exposure(scope.group_ids)
+    return render("exposure-panel", {
+        "scope": scope, "ready": ready, "exposure": [_exposure(r) for r in rows],
+        "chart": _chart(rows),
+    })
+
+
+def _exposure(row: ExposureRow) -> dict[str, Any]:
+    return {
+        "symbol": row.symbol, "positions": _text(row.positions),
+        "buy": _lots(row.buy), "sell": _lots(row.sell), "net": _lots(row.net),
+        "net_class": _sign_class(row.net),
+        "notional": _money(row.notional, 0), "profit": _money(row.profit, 2),
+        "pl_class": _sign_class(row.profit),
+    }
+
+
+def _lots(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value else "0"
+
+
+def _money(value: Decimal | None, places: int) -> str | None:
+    if value is None:
+        return None
+    return f"{value:,.{places}f}"
+
+
+def _chart(rows: list[ExposureRow]) -> dict[str, Any] | None:
+    """Horizontal bars of net notional (USD) for the largest symbols; coordinates only."""
+    bars = [r for r in rows if r.notional][:CHART_BARS]
+    if not bars:
+        return None
+    width, label_w, bar, gap = 320, 64, 12, 5
+    axis = label_w + (width - label_w) / 2
+    half = (width - label_w) / 2 - 4
+    biggest = max(abs(r.notional) for r in bars)
+    shapes = []
+    for i, r in enumerate(bars):
+        length = float(abs(r.notional) / biggest) * half
+        y = 4 + i * (bar + gap)
+        shapes.append({
+            "symbol": r.symbol, "label": _money(r.notional, 0), "y": y,
+            "text_y": y + bar - 2, "w": round(max(length, 1.0), 1),
+            "x": round(axis if r.notional > 0 else axis - max(length, 1.0), 1),
+            "cls": "bar-buy" if r.notional > 0 else "bar-sell",
+        })
+    return {"width": width, "height": 8 + len(bars) * (bar + gap), "axis": axis, "bar": bar,
+            "label_x": 2, "bars": shapes}

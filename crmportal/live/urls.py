@@ -1,0 +1,7 @@
+from django.urls import path
+
+from crmportal.live import views
+
+urlpatterns = [
+    path("", views.board, name="live-show-board"),
+]

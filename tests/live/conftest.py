@@ -1,0 +1,185 @@
+"""Live tests: the real simulator, a fresh channel layer per test, sockets that answer "ack".
+
+With REDIS_URL set (the scale-out pass) the layer is channels_redis with a prefix of its own,
+so parallel runs on the same Redis never see each other's messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from crmportal.live import publish
+from crmportal.live.publish import BROADCAST
+from crmportal.live.relay import Relay
+
+ROW = re.compile(r'<tr id="pos-(\d+)" data-live-into="[^"]*" data-pl="([^"]*)" data-group="(\d*)"')
+GONE = re.compile(r'<tr id="pos-(\d+)" hx-swap-oob="delete">')
+ORIGIN = "http://127.0.0.1"
+
+
+async def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
+    """Poll a condition until it is truthy; fail with `what` at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def rows(html: str) -> dict[int, tuple[str, str]]:
+    """Position id -> (P/L, group id) of every row in a message."""
+    return {int(pid): (pl, group) for pid, pl, group in ROW.findall(html)}
+
+
+@pytest.fixture
+def omtrader(settings, simulator):
+    """The service layer pointed at the session's simulator; knobs restored afterwards."""
+    settings.OMTRADER_URL = simulator.url
+    settings.OMTRADER_WS_URL = simulator.ws_url
+    settings.LIVE_HEARTBEAT = 30.0
+    yield simulator
+    simulator.control(market_paused=False, token_lifetime=3600, error_rate=0.0, event_rate=3.0)
+
+
+@pytest.fixture
+def layer(settings):
+    """A channel layer of this test's own (in-memory, or Redis with its own prefix)."""
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        settings.CHANNEL_LAYERS = {"default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": f"t{uuid.uuid4().hex[:10]}",
+                       "capacity": 500, "expiry": 30},
+        }}
+    else:
+        settings.CHANNEL_LAYERS = {"default": {
+            "BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 500}}}
+    return get_channel_layer()
+
+
+@pytest.fixture
+def no_embedded_relay(settings):
+    settings.LIVE_RELAY = "external"
+
+
+@contextlib.asynccontextmanager
+async def running(relay: Relay):
+    task = asyncio.create_task(relay.run())
+    try:
+        yield relay
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class Tap:
+    """Listens on the channel layer like a socket would (the relay's real output)."""
+
+    def __init__(self, layer, streams: list[str]):
+        self.layer = layer
+        self.streams = [*streams, BROADCAST]
+        self.channel = ""
+        self.messages: list[dict] = []
+
+    async def start(self) -> Tap:
+        self.channel = await self.layer.new_channel()
+        for stream in self.streams:
+            await self.layer.group_add(stream, self.channel)
+        return self
+
+    async def receive(self, timeout: float = 5.0) -> dict:
+        message = await asyncio.wait_for(self.layer.receive(self.channel), timeout)
+        self.messages.append(message)
+        return message
+
+    async def until(self, test: Callable[[dict], bool], timeout: float = 15.0,
+                    what: str = "a message") -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {what}")
+            try:
+                message = await self.receive(left)
+            except TimeoutError:
+                continue
+            if test(message):
+                return message
+
+    async def snapshot(self, view: dict, timeout: float = 15.0) -> dict:
+        """Ask for a snapshot (again on each resync) until one of a ready relay arrives."""
+        await publish.ask_snapshot(self.layer, self.channel, view)
+        deadline = time.monotonic() + timeout
+        while True:
+            message = await self.until(lambda m: m["type"] in ("live.snapshot", "live.resync"),
+                                       deadline - time.monotonic(), "a snapshot")
+            if message["type"] == "live.resync":
+                await publish.ask_snapshot(self.layer, self.channel, view)
+            elif "Waiting for the live feed" not in message["html"]:
+                return message
+
+
+@database_sync_to_async
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+class LiveSocket:
+    """A browser's socket through the whole ASGI stack (origin check, session auth)."""
+
+    def __init__(self, path: str, cookie: str = "", origin: str = ORIGIN, ack: bool = True):
+        from crmportal.asgi import application
+
+        headers = [(b"origin", origin.encode())]
+        if cookie:
+            headers.append((b"cookie", cookie.encode()))
+        self.communicator = WebsocketCommunicator(application, path, headers=headers)
+        self.ack = ack
+        self.received: list[str] = []
+
+    async def connect(self) -> tuple[bool, Any]:
+        return await self.communicator.connect(timeout=10)
+
+    async def receive(self, timeout: float = 5.0) -> str:
+        text = await self.communicator.receive_from(timeout)
+        self.received.append(text)
+        if self.ack:
+            await self.communicator.send_to(text_data="ack")
+        return text
+
+    async def until(self, test: Callable[[str], bool], timeout: float = 15.0,
+                    what: str = "a message") -> str:
+        # A receive that times out ends the application (asgiref), so one deadline for all.
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                text = await self.receive(max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                raise AssertionError(f"timed out waiting for {what}") from None
+            if test(text):
+                return text
+
+    async def nothing_for(self, seconds: float) -> bool:
+        return await self.communicator.receive_nothing(seconds)
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()

@@ -1,0 +1,183 @@
+"""LiveConsumer through the whole ASGI stack: who may connect, what reaches them, and how.
+
+No relay runs here (LIVE_RELAY=external): the test answers the socket's snapshot request and
+publishes updates with the real Publisher, so every message is one the test chose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from crmportal.audit.models import AuditEntry
+from crmportal.live.consumers import MAX_PENDING, WINDOW
+from crmportal.live.publish import RELAY_INBOX, Publisher, group_stream
+from crmportal.staff.roles import BACK_OFFICE, COMPLIANCE, SUPERVISOR
+from tests.live.conftest import LiveSocket, session_cookie
+
+# transaction=True: the consumer reads users from its own thread. serialized_rollback keeps
+# the roles the data migration created.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.usefixtures("no_embedded_relay")]
+
+
+class StandIn:
+    """Plays the relay's part on the layer: answers snapshot requests, publishes updates."""
+
+    def __init__(self, layer, epoch: str = "e1"):
+        self.layer = layer
+        self.publisher = Publisher(layer, epoch)
+        self.channel = ""
+
+    async def start(self) -> StandIn:
+        self.channel = await self.layer.new_channel()
+        await self.layer.group_add(RELAY_INBOX, self.channel)
+        return self
+
+    async def answer(self, html: str = '<tbody id="live-positions"></tbody>') -> dict:
+        while True:
+            request = await asyncio.wait_for(self.layer.receive(self.channel), 10)
+            if request["type"] == "live.snapshot.request":
+                streams = [group_stream(g) for g in request["view"]["groups"] or []] or [
+                    "live.all"]
+                await self.publisher.snapshot(request["reply_to"], streams, html)
+                return request
+
+    async def row(self, stream: str, key: str, html: str) -> None:
+        await self.publisher.update(stream, [(key, html)])
+
+
+async def denied_count() -> int:
+    return await database_sync_to_async(
+        AuditEntry.objects.filter(action="live.refused", outcome="denied").count)()
+
+
+async def test_it_refuses_an_anonymous_socket_and_audits_it(layer):
+    socket = LiveSocket("/ws/live/")
+    connected, _ = await socket.connect()
+    assert not connected
+    assert await denied_count() == 1
+    entry = await database_sync_to_async(AuditEntry.objects.get)(action="live.refused")
+    assert entry.actor_username == "(anonymous)" and "not signed in" in entry.detail
+
+
+@pytest.mark.parametrize("role", [BACK_OFFICE, COMPLIANCE])
+async def test_it_refuses_the_board_to_a_role_without_the_live_board(layer, make_staff, role):
+    user = await database_sync_to_async(make_staff)("nolive", role)
+    socket = LiveSocket("/ws/live/", await session_cookie(user))
+    connected, _ = await socket.connect()
+    assert not connected
+    entry = await database_sync_to_async(AuditEntry.objects.get)(action="live.refused")
+    assert entry.actor_username == "nolive" and "view_live_board" in entry.detail
+
+
+async def test_it_refuses_a_socket_opened_from_another_site(layer, supervisor):
+    socket = LiveSocket("/ws/live/", await session_cookie(supervisor),
+                        origin="https://evil.example")
+    connected, _ = await socket.connect()
+    assert not connected
+
+
+async def test_it_refuses_a_group_outside_the_members_scope(layer, make_staff):
+    user = await database_sync_to_async(make_staff)("gina", SUPERVISOR, [6])
+    socket = LiveSocket("/ws/live/?group=7", await session_cookie(user))
+    connected, _ = await socket.connect()
+    assert not connected
+    entry = await database_sync_to_async(AuditEntry.objects.get)(action="live.refused")
+    assert "group 7 is outside" in entry.detail
+
+
+async def test_it_never_delivers_an_event_of_another_group(layer, make_staff):
+    user = await database_sync_to_async(make_staff)("gina", SUPERVISOR, [6])
+    relay = await StandIn(layer).start()
+    socket = LiveSocket("/ws/live/", await session_cookie(user))
+    assert (await socket.connect())[0]
+    request = await relay.answer()
+    assert request["view"] == {"groups": [6], "client": None}
+    assert 'id="live-positions"' in await socket.receive()
+
+    await relay.row(group_stream(7), "pos-70", '<tr id="pos-70">group 7</tr>')
+    await relay.row("live.all", "pos-71", '<tr id="pos-71">every group</tr>')
+    await relay.row(group_stream(6), "pos-60", '<tr id="pos-60">group 6</tr>')
+    assert await socket.receive() == '<tr id="pos-60">group 6</tr>'
+    assert await socket.nothing_for(0.3)
+    await socket.close()
+
+
+async def test_it_sends_the_snapshot_first_and_drops_what_it_already_covers(layer, supervisor):
+    relay = await StandIn(layer).start()
+    socket = LiveSocket("/ws/live/", await session_cookie(supervisor))
+    assert (await socket.connect())[0]
+    await relay.row("live.all", "pos-1", "<tr id=\"pos-1\">before the snapshot</tr>")
+    snapshot = '<tbody id="live-positions"><tr id="pos-1">snapshot</tr></tbody>'
+    await relay.answer(snapshot)
+    await relay.row("live.all", "pos-1", '<tr id="pos-1">after</tr>')
+    assert await socket.receive() == snapshot
+    assert await socket.receive() == '<tr id="pos-1">after</tr>'
+    await socket.close()
+
+
+async def test_it_asks_for_a_new_snapshot_when_a_message_went_missing(layer, supervisor):
+    relay = await StandIn(layer).start()
+    socket = LiveSocket("/ws/live/", await session_cookie(supervisor))
+    assert (await socket.connect())[0]
+    await relay.answer()
+    await socket.receive()
+    await relay.row("live.all", "pos-1", '<tr id="pos-1">1</tr>')
+    relay.publisher.seq["live.all"] += 1  # as if the full channel had dropped one
+    await relay.row("live.all", "pos-1", '<tr id="pos-1">3</tr>')
+    request = await relay.answer('<tbody id="live-positions">fresh</tbody>')
+    assert request["type"] == "live.snapshot.request"
+    texts = [await socket.receive() for _ in range(3)]
+    assert texts[-1] == '<tbody id="live-positions">fresh</tbody>'
+    await socket.close()
+
+
+async def test_it_keeps_only_the_newest_state_for_a_browser_that_does_not_answer(layer, supervisor):
+    relay = await StandIn(layer).start()
+    socket = LiveSocket("/ws/live/", await session_cookie(supervisor), ack=False)
+    assert (await socket.connect())[0]
+    await relay.answer()
+    await socket.receive()  # the snapshot: one unanswered message
+    for n in range(1, 30):
+        await relay.row("live.all", f"pos-{n % 3}", f'<tr id="pos-{n % 3}">{n}</tr>')
+    for _ in range(WINDOW - 1):
+        await socket.receive()
+    assert await socket.nothing_for(0.3)  # the window is full: the rest waits, merged
+
+    await socket.communicator.send_to(text_data="ack")
+    merged = await socket.receive()
+    assert merged == '<tr id="pos-0">27</tr><tr id="pos-1">28</tr><tr id="pos-2">29</tr>'
+    await socket.close()
+
+
+async def test_it_swaps_a_backlog_for_a_snapshot_when_the_browser_falls_far_behind(
+        layer, supervisor):
+    relay = await StandIn(layer).start()
+    socket = LiveSocket("/ws/live/", await session_cookie(supervisor), ack=False)
+    assert (await socket.connect())[0]
+    await relay.answer()
+    for _ in range(WINDOW):
+        await relay.row("live.all", "pos-1", '<tr id="pos-1">x</tr>')
+    for _ in range(WINDOW):
+        await socket.receive()
+    items = [(f"pos-{n}", f'<tr id="pos-{n}"></tr>') for n in range(MAX_PENDING + 1)]
+    await relay.publisher.update("live.all", items)
+    request = await relay.answer('<tbody id="live-positions">caught up</tbody>')
+    assert request["type"] == "live.snapshot.request"
+    await socket.communicator.send_to(text_data="ack")
+    assert await socket.receive() == '<tbody id="live-positions">caught up</tbody>'
+    await socket.close()
+
+
+async def test_it_closes_with_service_restart_when_the_server_stops(layer, supervisor):
+    relay = await StandIn(layer).start()
+    socket = LiveSocket("/ws/live/", await session_cookie(supervisor))
+    assert (await socket.connect())[0]
+    await relay.answer()
+    await socket.receive()
+    socket.communicator.future.cancel()  # what daphne does to every application at shutdown
+    output = await socket.communicator.receive_output(5)
+    assert output == {"type": "websocket.close", "code": 1012}
