@@ -4,11 +4,12 @@ OMTrader's client list pages and sorts but cannot search, filter or limit to gro
 lists, exports and the KYC queue read this index instead, and it is kept fresh here:
 
 - Portal writes update it in the same action (actions.py), so staff see their own change.
-- Before a list answers, `ensure_fresh()` asks OMTrader what changed: one call for the
-  clients sorted by `updated_at`, newest first, read until a record older than the newest
-  one indexed (less two seconds). It runs at most every CLIENT_INDEX_MAX_AGE seconds, by one
-  request at a time; the others answer from the index meanwhile.
-- That call also brings the upstream's total. When it differs from the index's count,
+- Before a list answers, `ensure_fresh()` asks OMTrader what changed: one small call for the
+  newest client by `updated_at` and the total. When that client is no newer than the index's
+  newest and the totals agree, nothing changed; otherwise the clients are read newest first
+  until one is older than the index's newest (less two seconds). It runs at most every
+  CLIENT_INDEX_MAX_AGE seconds, by one request at a time; the others answer from the index.
+- When the upstream's total differs from the index's count,
   clients were deleted (or missed) outside the portal: the index is rebuilt from every page
   (inline up to INLINE_REBUILD_MAX clients, else flagged for `manage.py sync_clients`).
 - The first list ever rebuilds it; so does `manage.py sync_clients` (schedule it nightly: it
@@ -45,12 +46,13 @@ log = logging.getLogger(__name__)
 
 SYNC_PAGE = 1000
 PARALLEL_PAGES = 4
-CHANGES_PAGE = 100
+CHANGES_PAGE = 20
 MAX_CHANGE_PAGES = 20
 OVERLAP = timedelta(seconds=2)
 INLINE_REBUILD_MAX = 20_000
 SWEEP_VERIFY_MAX = 200
 LOCK_SECONDS = 900
+CHECKED_AT = "clients:index:checked-at"
 INDEXED_TEXT = ("first_name", "middle_name", "family_name", "email", "mobile", "external_id",
                 "country", "lead_source", "lead_campaign")
 _NOT_DIGITS = re.compile(r"\D+")
@@ -103,15 +105,39 @@ def ensure_fresh(omt) -> Freshness:
             check_changes(omt, state)
         except OMTraderError as error:
             log.warning("client index: change check failed: %s", error.message)
-            return Freshness(state.checked_at, error="OMTrader did not answer the change check; "
+            return Freshness(_checked_at(state), error="OMTrader did not answer the change check; "
                              "the list shows the portal's copy as of the time below.")
     return _freshness(IndexState.load())
 
 
 def check_changes(omt, state: IndexState) -> None:
     newest = ClientIndex.objects.aggregate(newest=Max("updated_at"))["newest"]
+    count = ClientIndex.objects.count()
+    # The probe: the upstream's newest client and its total, one small call. Nothing newer
+    # than the index's newest and the same count: nothing to do (the usual case).
+    probe = omt.list_clients(page=1, limit=1, sort_by="updated_at", direction="DESC")
+    top = probe.items[0].updated_at if probe.items else None
+    unchanged = probe.total == count and (top is None or (newest is not None and top <= newest))
+    total, complete = probe.total, True
+    if not unchanged:
+        total, complete = _read_changes(omt, state, newest)
+    # When it was checked lives in the cache: a database write per page would serialise them.
+    cache.set(CHECKED_AT, timezone.now(), None)
+    if total != state.upstream_total:
+        IndexState.objects.filter(pk=state.pk).update(upstream_total=total)
+    count = ClientIndex.objects.count() if not unchanged else count
+    if not complete or (total is not None and total != count):
+        log.info("client index: %s clients upstream, %s indexed; rebuilding", total, count)
+        if max(total or 0, count) <= INLINE_REBUILD_MAX:
+            rebuild(omt)
+        else:
+            IndexState.objects.filter(pk=state.pk).update(reconcile_needed=True)
+
+
+def _read_changes(omt, state: IndexState, newest: datetime | None) -> tuple[int | None, bool]:
+    """Clients newest first, down to the index's newest less OVERLAP; (total, read all)."""
     since = newest - OVERLAP if newest else None
-    total, complete = None, False
+    total = None
     for page in range(1, MAX_CHANGE_PAGES + 1):
         result = omt.list_clients(page=page, limit=CHANGES_PAGE, sort_by="updated_at",
                                   direction="DESC")
@@ -126,18 +152,8 @@ def check_changes(omt, state: IndexState) -> None:
             changed.append(client)
         upsert(changed, nested=state.accounts_nested, only_changed=True)
         if older_seen or not result.has_next:
-            complete = True
-            break
-    state.checked_at = timezone.now()
-    state.upstream_total = total
-    state.save(update_fields=["checked_at", "upstream_total"])
-    count = ClientIndex.objects.count()
-    if not complete or (total is not None and total != count):
-        log.info("client index: %s clients upstream, %s indexed; rebuilding", total, count)
-        if max(total or 0, count) <= INLINE_REBUILD_MAX:
-            rebuild(omt)
-        else:
-            IndexState.objects.filter(pk=state.pk).update(reconcile_needed=True)
+            return total, True
+    return total, False
 
 
 def rebuild(omt, progress=None) -> int:
@@ -156,6 +172,7 @@ def rebuild(omt, progress=None) -> int:
     _sweep(omt, started, nested)
     state = IndexState.load()
     state.full_synced_at = state.checked_at = started
+    cache.set(CHECKED_AT, started, None)
     state.upstream_total = first.total if first.total is not None else seen
     state.accounts_nested = nested
     state.reconcile_needed = False
@@ -333,7 +350,11 @@ def _sweep(omt, started: datetime, nested: bool) -> None:
 
 
 def _freshness(state: IndexState) -> Freshness:
-    return Freshness(state.checked_at, reconcile_needed=state.reconcile_needed)
+    return Freshness(_checked_at(state), reconcile_needed=state.reconcile_needed)
+
+
+def _checked_at(state: IndexState) -> datetime | None:
+    return cache.get(CHECKED_AT) or state.checked_at
 
 
 @contextmanager

@@ -9,14 +9,17 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
 
 from crmportal.audit.log import record
@@ -108,7 +111,9 @@ def _client_groups(omt) -> list[Group]:
 def _decorate(rows, names: dict[int, str]) -> None:
     """Labels for an index page's codes (rows are evaluated once by the paginator)."""
     statuses, types = table("ModelClientStatus"), table("ModelClientType")
+    base = reverse("clients-list-clients")  # a client's page is <list>/<id>/
     for row in rows:
+        row.url = f"{base}{row.id}/"
         row.status_label = statuses.get(row.status, "—") if row.status is not None else "—"
         row.status_badge = STATUS_BADGES.get(row.status, "muted")
         row.type_label = types.get(row.type, "") if row.type is not None else ""
@@ -116,6 +121,11 @@ def _decorate(rows, names: dict[int, str]) -> None:
         row.kyc_badge = kyc.badge_of(row.kyc_status)
         row.group_label = (names.get(row.preferred_group, f"#{row.preferred_group}")
                            if row.preferred_group is not None else "")
+
+
+def _partial(request: HttpRequest) -> bool:
+    """htmx asks for a panel; a history restore (back button, cache miss) wants the page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def _query(data: dict, **extra) -> str:
@@ -133,6 +143,7 @@ def _filtered(request: HttpRequest, query):
 
 
 @require_GET
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
 @permission_required("staff.view_clients", raise_exception=True)
 def client_list(request: HttpRequest) -> HttpResponse:
     form, rows, notices = _filtered(request, request.GET)
@@ -160,12 +171,13 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "columns": _columns(state, sort, size_part),
         "export_query": _query(state, sort=sort if sort != DEFAULT_SORT else ""),
         "page_sizes": PAGE_SIZES,
-        "filter_options": None if request.htmx else _filter_options(request.user, names),
+        "filter_options": None if _partial(request) else _filter_options(request.user, names),
         "may_change": request.user.has_perm("staff.change_clients"),
     }
     template = "clients/client_list.html"
-    response = render(request, template + "#client-table" if request.htmx else template, context)
-    if notices and request.htmx:
+    response = render(request, template + "#client-table" if _partial(request) else template,
+                      context)
+    if notices and _partial(request):
         page_part = {"page": page_no} if page_no > 1 else {}
         corrected = _query({**state, **page_part}, sort=sort if sort != DEFAULT_SORT else "",
                            **size_part)
@@ -191,19 +203,22 @@ def _columns(state: dict, sort: str, size_part: dict) -> list[dict]:
 
 
 def _filter_options(user, names: dict[int, str]) -> dict:
-    """The values the filters offer: what the user's clients actually have."""
-    rows = index.visible_to(user)
-
-    def distinct(column: str) -> list:
-        return [v for v in rows.order_by(column).values_list(column, flat=True).distinct()
-                if v not in (None, "")][:500]
-
+    """The values the filters offer: what the user's clients have (kept a minute)."""
     scope = allowed_group_ids(user)
+    key = "clients:filter-options:" + ("all" if scope is None else
+                                       ",".join(map(str, sorted(scope))))
+    values = cache.get(key)
+    if values is None:
+        rows = index.visible_to(user)
+        values = {column: [v for v in rows.order_by(column).values_list(column, flat=True)
+                           .distinct()[:500] if v not in (None, "")]
+                  for column in ("manager_id", "country", "lead_source", "lead_campaign")}
+        cache.set(key, values, 60)
     return {
-        "managers": distinct("manager_id"),
-        "countries": distinct("country"),
-        "lead_sources": distinct("lead_source"),
-        "lead_campaigns": distinct("lead_campaign"),
+        "managers": values["manager_id"],
+        "countries": values["country"],
+        "lead_sources": values["lead_source"],
+        "lead_campaigns": values["lead_campaign"],
         "groups": sorted((gid, name) for gid, name in names.items()
                          if scope is None or gid in scope),
     }
@@ -426,11 +441,12 @@ def _queue_context(request: HttpRequest, query) -> dict:
 
 
 @require_GET
+@vary_on_headers("HX-Request", "HX-History-Restore-Request")
 @permission_required("staff.review_kyc", raise_exception=True)
 def kyc_queue(request: HttpRequest) -> HttpResponse:
     context = _queue_context(request, request.GET)
     template = "clients/kyc_queue.html"
-    return render(request, template + "#kyc-table" if request.htmx else template, context)
+    return render(request, template + "#kyc-table" if _partial(request) else template, context)
 
 
 @require_GET

@@ -134,6 +134,15 @@ def test_it_answers_htmx_with_the_table_only(as_user, client):
     assert "<html" not in body and 'name="sort" value="-id"' in body
 
 
+def test_it_answers_the_back_button_with_the_whole_page(as_user, client):
+    as_user("backoffice")
+    response = client.get(URL, {"status": 9}, headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    body = response.content.decode()
+    assert "<html" in body and 'id="client-filters"' in body
+    assert "HX-Request" in response["Vary"]
+
+
 def test_it_shows_the_same_list_on_a_full_load_of_the_pushed_address(as_user, client):
     as_user("backoffice")
     query = {"status": 9, "sort": "name", "size": 25, "page": 2}

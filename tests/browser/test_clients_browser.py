@@ -1,0 +1,92 @@
+"""Clients and KYC in Chromium: find a client, edit them, see the audit entry; approve a KYC."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from tests.support.portal import PortalProcess
+from tests.support.staff import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def portal(simulator):
+    process = PortalProcess(omtrader_url=simulator.url,
+                            staff={"bo": ("backoffice", []), "cora": ("compliance", [])})
+    process.start()
+    yield process
+    process.stop()
+    simulator.reset()
+
+
+@pytest.fixture(scope="module")
+def someone(simulator):
+    """A seeded client with a name no other seeded client has."""
+    token = simulator.login()["access_token"]
+    answer = requests.get(f"{simulator.url}/api/v1/manager/clients",
+                          params={"limit": 1000}, headers={"Authorization": f"Bearer {token}"},
+                          timeout=10)
+    clients = answer.json()["data"]["records"]
+    names = [(c["first_name"], c["family_name"]) for c in clients]
+    return next(c for c in clients if names.count((c["first_name"], c["family_name"])) == 1)
+
+
+def sign_in(page, portal, username):
+    page.goto(portal.url + "/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('Good to see you')")
+
+
+def test_it_finds_a_client_edits_them_and_shows_the_audit_entry(page, portal, someone):
+    sign_in(page, portal, "bo")
+    page.goto(portal.url + "/clients/")
+    page.evaluate("window.__marker = 'kept'")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.name") == "q"
+    page.keyboard.type(f"{someone['first_name']} {someone['family_name']}")
+    page.wait_for_url(re.compile(r"q=" + someone["first_name"]))
+    row = page.locator("#client-table tbody tr", has_text=someone["family_name"])
+    row.first.wait_for()
+    assert page.locator("#client-table tbody tr").count() == 1
+    assert page.evaluate("window.__marker") == "kept"  # htmx swapped the table, no reload
+
+    row.locator("a").nth(1).click()
+    page.wait_for_selector(f"h1:has-text('{someone['family_name']}')")
+    page.go_back()
+    page.wait_for_selector("#client-table tbody tr")
+    assert page.locator("#client-table tbody tr").count() == 1
+    assert page.input_value("input[name=q]") == f"{someone['first_name']} {someone['family_name']}"
+
+    page.locator("#client-table tbody tr a").nth(1).click()
+    page.click("text=Edit client")
+    page.fill("#id_city", "Marsaxlokk")
+    page.click("button:has-text('Save changes')")
+    page.wait_for_selector("text=Saved: city.")
+    audit = page.locator("#client-audit tbody tr").first
+    assert "client.update" in audit.inner_text() and "bo" in audit.inner_text()
+    audit.locator("summary").click()
+    assert "Marsaxlokk" in audit.inner_text()
+    assert "Marsaxlokk" in page.locator("#section-address").inner_text()
+
+
+def test_a_compliance_reviewer_approves_a_kyc_from_the_queue(page, portal):
+    sign_in(page, portal, "cora")
+    page.click("nav.areas >> text=KYC queue")
+    first = page.locator("#kyc-table tbody tr").first
+    first.wait_for()
+    row_id = first.get_attribute("id")
+    name = first.locator("td").nth(1).inner_text()
+    page.evaluate("window.__marker = 'kept'")
+    first.locator("button:has-text('Approve')").click()
+    page.wait_for_selector(f"text=KYC of client #{row_id.rsplit('-', 1)[1]} {name} approved.")
+    assert page.locator(f"#{row_id}").count() == 0
+    assert page.evaluate("window.__marker") == "kept"
+    page.goto(portal.url + f"/clients/{row_id.rsplit('-', 1)[1]}/")
+    assert "KYC: Approved" in page.locator(".page-head").inner_text()
+    assert "cora" in page.locator("#client-kyc").inner_text()
