@@ -32,12 +32,16 @@ def form_data(client, client_id: int) -> dict:
     return data
 
 
-@pytest.fixture(scope="session")
-def built_index(django_db_setup, django_db_blocker, simulator):
+def _build_index(simulator, django_db_blocker) -> None:
     with django_db_blocker.unblock(), override_settings(OMTRADER_URL=simulator.url):
         reset_client()
         index.rebuild(get_client())
         reset_client()
+
+
+@pytest.fixture(scope="session")
+def built_index(django_db_setup, django_db_blocker, simulator):
+    _build_index(simulator, django_db_blocker)
     yield
     with django_db_blocker.unblock():
         ClientIndex.objects.all().delete()
@@ -59,10 +63,12 @@ def upstream(built_index, db, simulator, settings):
 
 
 @pytest.fixture(scope="module")
-def writes(simulator):
-    """For modules that write upstream: the seeded state comes back when they are done."""
+def writes(simulator, built_index, django_db_blocker):
+    """For modules that write upstream: the seeded state comes back when they are done (a
+    reset re-dates every seeded record without OMTrader saying so: the index is rebuilt)."""
     yield simulator
     simulator.reset()
+    _build_index(simulator, django_db_blocker)
 
 
 @pytest.fixture
