@@ -5,6 +5,8 @@ import io
 import re
 
 import pytest
+from asgiref.sync import sync_to_async
+from django.db import connections
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
@@ -128,8 +130,6 @@ def test_it_streams_2000_clients_in_chunks_and_matches_the_list(as_user, client,
 @pytest.mark.django_db(transaction=True)
 async def test_it_streams_through_asgi_without_reading_everything_first(async_client,
                                                                        make_staff):
-    from asgiref.sync import sync_to_async
-
     user = await sync_to_async(make_staff)("asgi", BACK_OFFICE)
     await async_client.aforce_login(user)
     response = await async_client.get(URL)
@@ -138,3 +138,4 @@ async def test_it_streams_through_asgi_without_reading_everything_first(async_cl
     assert len(chunks) >= 2
     text = b"".join(chunks).decode("utf-8-sig")
     assert text.startswith("Id,KYC,Title,First name") and text.count("\n") > 500
+    await sync_to_async(connections.close_all)()  # the thread sync_to_async used above
