@@ -39,7 +39,7 @@ from crmportal.clients.models import ClientIndex, ClientIndexGroup, IndexState
 from crmportal.omtrader.concurrent import gather_each
 from crmportal.omtrader.entities import Client, TradingAccount
 from crmportal.omtrader.enums import EnumValue
-from crmportal.omtrader.errors import NotFound, OMTraderError
+from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected
 from crmportal.staff.scope import allowed_group_ids
 
 log = logging.getLogger(__name__)
@@ -105,8 +105,10 @@ def ensure_fresh(omt) -> Freshness:
             check_changes(omt, state)
         except OMTraderError as error:
             log.warning("client index: change check failed: %s", error.message)
-            return Freshness(_checked_at(state), error="OMTrader did not answer the change check; "
-                             "the list shows the portal's copy as of the time below.")
+            why = ("refused the change check" if isinstance(error, Rejected)
+                   else "did not answer the change check")
+            return Freshness(_checked_at(state), error=f"OMTrader {why}; the list shows the "
+                             "portal's copy as of the time below.")
     return _freshness(IndexState.load())
 
 

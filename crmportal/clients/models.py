@@ -76,7 +76,8 @@ class ClientIndexGroup(models.Model):
 
 
 class IndexState(models.Model):
-    """A single row: when the index was last rebuilt from every page, and last checked."""
+    """A single row: when the index was last rebuilt from every page. (When it was last
+    checked for changes is kept in the cache: a database write per page would serialise.)"""
 
     full_synced_at = models.DateTimeField(null=True)
     checked_at = models.DateTimeField(null=True)

@@ -452,7 +452,7 @@ def kyc_queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("staff.review_kyc", raise_exception=True)
 def kyc_review(request: HttpRequest, client_id: int) -> HttpResponse:
-    client, accounts = _client_for_user(request, client_id)
+    client, _ = _client_for_user(request, client_id)
     return _review_page(request, client, KycApproveForm(), KycRejectForm())
 
 

@@ -83,6 +83,7 @@ def test_a_compliance_reviewer_approves_a_kyc_from_the_queue(page, portal):
     row_id = first.get_attribute("id")
     name = first.locator("td").nth(1).inner_text()
     page.evaluate("window.__marker = 'kept'")
+    page.once("dialog", lambda dialog: dialog.accept())  # "Approve the KYC of …?"
     first.locator("button:has-text('Approve')").click()
     page.wait_for_selector(f"text=KYC of client #{row_id.rsplit('-', 1)[1]} {name} approved.")
     assert page.locator(f"#{row_id}").count() == 0
