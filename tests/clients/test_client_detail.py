@@ -157,3 +157,12 @@ def test_it_refreshes_its_copy_of_the_client_it_shows(as_user, client, omt, trad
     assert ClientIndex.objects.get(pk=trader.id).record["city"] == "Somewhere Else"
     assert datetime.now(UTC) > ClientIndex.objects.get(pk=trader.id).synced_at
 
+
+
+@pytest.mark.parametrize("path", ["/clients/99999999999999999999999/",
+                                  "/clients/99999999999999999999999/edit/",
+                                  "/clients/99999999999999999999999/delete/",
+                                  "/kyc/99999999999999999999999/"])
+def test_it_answers_404_for_ids_no_database_could_hold(as_user, client, path):
+    as_user("administrator")
+    assert client.get(path).status_code == 404
