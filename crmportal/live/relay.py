@@ -157,10 +157,11 @@ class Relay:
                 task.cancel()
             if self._reconcile_task:
                 self._reconcile_task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.wait(tasks, timeout=5)
             try:
-                await asyncio.shield(self.layer.group_discard(RELAY_INBOX, self.channel_name))
-            except Exception:  # noqa: BLE001 - the layer may be gone at shutdown
+                await asyncio.wait_for(
+                    self.layer.group_discard(RELAY_INBOX, self.channel_name), 2)
+            except (Exception, asyncio.CancelledError):  # noqa: BLE001 - shutting down anyway
                 log.debug("live relay: could not leave the inbox group", exc_info=True)
             log.info("live relay %s stopped", self.epoch)
 
@@ -240,6 +241,7 @@ class Relay:
             self.state.apply(event)
         first = not self.ready
         self.ready = True
+        self.panels.clear()  # rendered before this read: not to be shown as current
         self._stale_scopes.add("*")
         self.set_status("live")
         log.info("live relay: reconciled %d positions, %d accounts (%d rows changed, %d events "

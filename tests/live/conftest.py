@@ -86,7 +86,7 @@ async def running(relay: Relay):
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
+            await asyncio.wait_for(task, 15)
 
 
 class Tap:
