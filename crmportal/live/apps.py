@@ -5,3 +5,8 @@ class LiveConfig(AppConfig):
     name = "crmportal.live"
     label = "live"
     verbose_name = "Live board"
+
+    def ready(self) -> None:
+        from crmportal.live import daphne_close
+
+        daphne_close.install()

@@ -56,6 +56,7 @@ RELAY_SILENCE = 15.0
 WATCH_EVERY = 30.0
 REJOIN_EVERY = 600.0
 SERVICE_RESTART = 1012
+CLOSE_FLUSH = 0.3
 STATUS_KEY = "live-status"
 
 
@@ -72,9 +73,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         except asyncio.CancelledError:
             # The server is shutting down (daphne cancels every application): tell the
             # browser to come back (1012) instead of letting the TCP connection just drop.
+            # Daphne waits for its applications before Twisted drops every connection
+            # unflushed, so a moment here lets the close frame reach the wire.
+            # (daphne_close.py lets daphne send 1012 at all.)
             if self.accepted:
                 with suppress(Exception):
                     await self.base_send({"type": "websocket.close", "code": SERVICE_RESTART})
+                    await asyncio.sleep(CLOSE_FLUSH)
             raise
 
     async def dispatch(self, message):

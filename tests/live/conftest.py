@@ -183,3 +183,65 @@ class LiveSocket:
 
     async def close(self) -> None:
         await self.communicator.disconnect()
+
+
+def sign_in(base_url: str, username: str, password: str) -> str:
+    """Sign in through the login page; returns the Cookie header a browser would send."""
+    import requests
+
+    session = requests.Session()
+    session.get(base_url + "/login/", timeout=10)
+    response = session.post(base_url + "/login/", data={
+        "username": username, "password": password,
+        "csrfmiddlewaretoken": session.cookies["csrftoken"],
+    }, headers={"Referer": base_url + "/login/"}, timeout=10, allow_redirects=False)
+    assert response.status_code == 302, response.text[:500]
+    return "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+
+
+class BrowserSocket:
+    """A real WebSocket to a running portal, answering "ack" like live.js; keeps every text."""
+
+    def __init__(self, base_url: str, cookie: str, path: str = "/ws/live/"):
+        self.url = base_url.replace("http", "ws", 1) + path
+        self.headers = {"Cookie": cookie, "Origin": base_url}
+        self.texts: list[tuple[float, str]] = []
+        self.close_code: int | None = None
+        self._task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> BrowserSocket:
+        from websockets.asyncio.client import connect
+
+        self._socket = await connect(self.url, additional_headers=self.headers, proxy=None,
+                                     max_size=None, ping_interval=None, open_timeout=15)
+        self._task = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            async for text in self._socket:
+                self.texts.append((time.monotonic(), text))
+                await self._socket.send("ack")
+        except ConnectionClosed:
+            pass
+        self.close_code = self._socket.close_code
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._socket.close()
+        if self._task:
+            await asyncio.wait_for(self._task, 10)
+
+    def since(self, moment: float) -> list[str]:
+        return [text for at, text in self.texts if at >= moment]
+
+    async def until(self, test: Callable[[str], bool], timeout: float = 20.0,
+                    what: str = "a message", since: float = 0.0) -> str:
+        found = await wait_for(lambda: next((t for t in self.since(since) if test(t)), None),
+                               timeout, what)
+        return found
+
+    @property
+    def closed(self) -> bool:
+        return self._task is not None and self._task.done()

@@ -91,3 +91,39 @@ class PortalProcess:
                 self.process.kill()
         if getattr(self, "log", None):
             self.log.close()
+
+    def spawn(self, name: str, *args: str) -> ManagedCommand:
+        """Another `manage.py` command with this portal's environment (e.g. the relay)."""
+        return ManagedCommand(self, name, args)
+
+
+class ManagedCommand:
+    """A long-running `manage.py` command, its output in `<workdir>/<name>.log`."""
+
+    def __init__(self, portal: PortalProcess, name: str, args: tuple[str, ...]):
+        self.path = Path(portal.workdir) / f"{name}.log"
+        self.log = open(self.path, "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=portal.env,
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def read_log(self) -> str:
+        return self.path.read_text(errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.read_log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"no {text!r} in {self.path.name}:\n{self.read_log()[-3000:]}")
+            time.sleep(0.05)
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process.poll() is None:
+            self.process.kill() if kill else self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.log.close()
