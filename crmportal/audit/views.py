@@ -5,13 +5,16 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from crmportal.audit.forms import AuditFilterForm
 from crmportal.audit.models import AuditEntry
+from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.paging import PAGE_SIZES, page_size, positive_int
 
 
 @require_GET
+@vary_on_headers(*PARTIAL_HEADERS)
 @permission_required("staff.view_audit", raise_exception=True)
 def audit_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
@@ -25,5 +28,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "page_sizes": PAGE_SIZES}
-    template = "audit/audit_list.html#audit-table" if request.htmx else "audit/audit_list.html"
+    template = "audit/audit_list.html"
+    if wants_partial(request):
+        template += "#audit-table"
     return render(request, template, context)

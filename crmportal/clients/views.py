@@ -42,6 +42,7 @@ from crmportal.clients.forms import (
     list_paging,
 )
 from crmportal.clients.models import KycReview
+from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.bundles import client_overview
 from crmportal.omtrader.client import get_client
 from crmportal.omtrader.concurrent import gather
@@ -123,11 +124,6 @@ def _decorate(rows, names: dict[int, str]) -> None:
                            if row.preferred_group is not None else "")
 
 
-def _partial(request: HttpRequest) -> bool:
-    """htmx asks for a panel; a history restore (back button, cache miss) wants the page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _query(data: dict, **extra) -> str:
     values = {k: v for k, v in {**data, **extra}.items() if v not in (None, "")}
     return urlencode(values)
@@ -143,7 +139,7 @@ def _filtered(request: HttpRequest, query):
 
 
 @require_GET
-@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+@vary_on_headers(*PARTIAL_HEADERS)
 @permission_required("staff.view_clients", raise_exception=True)
 def client_list(request: HttpRequest) -> HttpResponse:
     form, rows, notices = _filtered(request, request.GET)
@@ -171,13 +167,13 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "columns": _columns(state, sort, size_part),
         "export_query": _query(state, sort=sort if sort != DEFAULT_SORT else ""),
         "page_sizes": PAGE_SIZES,
-        "filter_options": None if _partial(request) else _filter_options(request.user, names),
+        "filter_options": None if wants_partial(request) else _filter_options(request.user, names),
         "may_change": request.user.has_perm("staff.change_clients"),
     }
     template = "clients/client_list.html"
-    response = render(request, template + "#client-table" if _partial(request) else template,
+    response = render(request, template + "#client-table" if wants_partial(request) else template,
                       context)
-    if notices and _partial(request):
+    if notices and wants_partial(request):
         page_part = {"page": page_no} if page_no > 1 else {}
         corrected = _query({**state, **page_part}, sort=sort if sort != DEFAULT_SORT else "",
                            **size_part)
@@ -441,12 +437,12 @@ def _queue_context(request: HttpRequest, query) -> dict:
 
 
 @require_GET
-@vary_on_headers("HX-Request", "HX-History-Restore-Request")
+@vary_on_headers(*PARTIAL_HEADERS)
 @permission_required("staff.review_kyc", raise_exception=True)
 def kyc_queue(request: HttpRequest) -> HttpResponse:
     context = _queue_context(request, request.GET)
     template = "clients/kyc_queue.html"
-    return render(request, template + "#kyc-table" if _partial(request) else template, context)
+    return render(request, template + "#kyc-table" if wants_partial(request) else template, context)
 
 
 @require_GET

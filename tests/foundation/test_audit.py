@@ -118,3 +118,11 @@ def test_it_offers_no_way_to_change_or_delete_rows(client, administrator):
     assert client.post("/audit/", {"id": entry.id}).status_code == 405
     assert client.delete("/audit/").status_code == 405
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_it_gives_the_back_button_the_whole_page(client, compliance):
+    client.force_login(compliance)
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    response = client.get("/audit/", headers=headers)
+    assert b"<html" in response.content
+    assert "HX-History-Restore-Request" in response["Vary"]

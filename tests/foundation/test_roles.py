@@ -21,7 +21,7 @@ def test_it_creates_the_four_roles_by_migration(db):
      ("roleless", 403)],
 )
 def test_it_lets_only_compliance_and_administrators_read_the_audit_log(
-    client, request, user_fixture, status
+    db, client, request, user_fixture, status
 ):
     client.force_login(request.getfixturevalue(user_fixture))
     assert client.get("/audit/").status_code == status
