@@ -8,7 +8,15 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from crmportal.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from crmportal.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_json_object,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -174,6 +182,10 @@ OMTRADER_READ_TIMEOUT = env_float("OMTRADER_READ_TIMEOUT", 10.0)
 OMTRADER_POOL_SIZE = env_int("OMTRADER_POOL_SIZE", 32, minimum=1)
 OMTRADER_CACHE_TTL = env_int("OMTRADER_CACHE_TTL", 300, minimum=0)
 OMTRADER_RETRIES = env_int("OMTRADER_RETRIES", 2, minimum=0)
+OMTRADER_RETRY_BACKOFF = env_float("OMTRADER_RETRY_BACKOFF", 0.1)
+OMTRADER_CONCURRENCY = env_int("OMTRADER_CONCURRENCY", OMTRADER_POOL_SIZE, minimum=1)
+# Endpoint path overrides once the real Swagger is checked, e.g. {"deals": "/api/v1/trader/deals"}.
+OMTRADER_PATHS = env_json_object("OMTRADER_PATHS")
 
 LIVE_SOURCE = env_choice("LIVE_SOURCE", "ws", ("ws", "poll"))
 LIVE_POLL_INTERVAL = env_float("LIVE_POLL_INTERVAL", 2.0, minimum=0.2)
