@@ -121,6 +121,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.sent = 0
         await self.accept()
         self.accepted = True
+        self.pending[STATUS_KEY] = render.status(Status("connecting"))  # until the snapshot
+        await self._pump()
         await self._ask_snapshot()
         self.ticker = asyncio.create_task(self._tick())
 
