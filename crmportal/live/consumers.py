@@ -43,7 +43,7 @@ from crmportal.audit.models import AuditEntry
 from crmportal.live import publish, render
 from crmportal.live.publish import BROADCAST, unpack
 from crmportal.live.relay import View, ensure_embedded_relay
-from crmportal.live.render import Status
+from crmportal.live.render import FLOW, TABLE_BODY, TABLE_ROW, Status, kind_of
 from crmportal.omtrader.errors import OMTraderError
 from crmportal.staff.scope import allowed_group_ids
 
@@ -110,7 +110,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_add(stream, self.channel_name)
         ensure_embedded_relay()
         self.pending: dict[str, str] = {}
-        self.snapshot: str | None = None
+        self.snapshot: list[str] = []
         self.in_flight = 0
         self.seqs: dict[str, int] = {}
         self.epoch: str | None = None
@@ -180,10 +180,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._ask_snapshot(force=True)
         self.seqs[stream] = seq
         pending = self.pending
-        if not pending and self.in_flight < WINDOW and self.snapshot is None:
-            self.in_flight += 1  # the usual case: the browser keeps up, pass the batch on as is
-            self.sent += 1
-            await self.send(text_data=message["html"])
+        if (not pending and self.in_flight < WINDOW and not self.snapshot
+                and _one_kind(message["keys"])):
+            await self._send(message["html"])  # the usual case: pass the batch on as is
             return
         for key, html in unpack(message):
             pending.pop(key, None)  # re-inserted last: the newest of a row goes out last
@@ -200,7 +199,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.seqs = dict(message["seqs"])
         self.synced = True
         self.pending.clear()
-        self.snapshot = message["html"]
+        self.snapshot = [part for part in message["parts"] if part]
         self.relay_heard = time.monotonic()
         self.relay_silent = False
         await self._pump()
@@ -220,19 +219,27 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # -- sending -----------------------------------------------------------------------------
 
     async def _pump(self) -> None:
+        """Send what waits, snapshot first, one kind of fragment per message (render.kind_of)."""
         while self.in_flight < WINDOW:
-            if self.snapshot is not None:
-                html, self.snapshot = self.snapshot, None
+            if self.snapshot:
+                await self._send(self.snapshot.pop(0))
             elif self.synced and self.pending:
-                html = "".join(self.pending.values())
+                by_kind: dict[str, list[str]] = {}
+                for key, html in self.pending.items():
+                    by_kind.setdefault(kind_of(key), []).append(html)
                 self.pending.clear()
+                for kind in (TABLE_BODY, TABLE_ROW, FLOW):
+                    if kind in by_kind:
+                        await self._send("".join(by_kind[kind]))
             elif STATUS_KEY in self.pending:
-                html = self.pending.pop(STATUS_KEY)
+                await self._send(self.pending.pop(STATUS_KEY))
             else:
                 return
-            self.in_flight += 1
-            self.sent += 1
-            await self.send(text_data=html)
+
+    async def _send(self, html: str) -> None:
+        self.in_flight += 1
+        self.sent += 1
+        await self.send(text_data=html)
 
     async def _ask_snapshot(self, force: bool = False) -> None:
         now = time.monotonic()
@@ -260,6 +267,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 rejoined = now  # group memberships expire in the channel layer
                 for stream in self.streams:
                     await self.channel_layer.group_add(stream, self.channel_name)
+
+
+def _one_kind(keys: str) -> bool:
+    first, *rest = keys.split() or [""]
+    kind = kind_of(first)
+    return all(kind_of(key) == kind for key in rest)
 
 
 def _one_id(query: dict[str, list[str]], name: str) -> int | None:

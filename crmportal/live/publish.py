@@ -74,10 +74,11 @@ class Publisher:
     def seqs(self, streams: Iterable[str]) -> dict[str, int]:
         return {stream: self.seq.get(stream, 0) for stream in streams}
 
-    async def snapshot(self, reply_to: str, streams: Sequence[str], html: str) -> None:
+    async def snapshot(self, reply_to: str, streams: Sequence[str], parts: Sequence[str]) -> None:
+        """`parts`: the snapshot's messages, one kind of fragment each (render.kind_of)."""
         await self.layer.send(
             reply_to, {"type": "live.snapshot", "epoch": self.epoch,
-                       "seqs": self.seqs(streams), "html": html},
+                       "seqs": self.seqs(streams), "parts": list(parts)},
         )
 
     async def status(self, state: str, html: str) -> None:

@@ -313,8 +313,7 @@ class Relay:
             for item in feed[-FEED_PER_FLUSH:]:
                 item.html = render.feed_row(item)
                 if item.group_id is not None:
-                    add((ALL, self._group_stream(item.group_id)), f"feed-{item.n}",
-                        render.feed_insert(item.html))
+                    add((ALL, self._group_stream(item.group_id)), f"feed-{item.n}", item.html)
         else:
             state.dirty_rows.clear()  # nobody looks: render on demand when someone does
             self.html.clear()
@@ -445,10 +444,10 @@ class Relay:
         view = View.from_message(message["view"])
         self._watch(view)
         if kind == "live.snapshot.request":
-            html = self.snapshot_html(view)
+            parts = self.snapshot_parts(view)
             self.counters.snapshots += 1
             async with self._publish:
-                await self.publisher.snapshot(message["reply_to"], view.streams(), html)
+                await self.publisher.snapshot(message["reply_to"], view.streams(), parts)
 
     def _watch(self, view: View) -> None:
         expiry = time.monotonic() + WATCH_TTL
@@ -479,8 +478,9 @@ class Relay:
                 scopes.setdefault(scope.key, scope)
         return list(scopes.values())
 
-    def snapshot_html(self, view: View) -> str:
-        """Everything the view's panels show, as one message of out-of-band swaps."""
+    def snapshot_parts(self, view: View) -> list[str]:
+        """Everything the view's panels show, as out-of-band swaps: one part per kind of
+        fragment (table bodies, then flow content), each sent as its own message."""
         state = self.state
         rows = sorted(state.rows_in(view.groups, view.client), key=lambda r: -r.position.id)
         rows_html = []
@@ -491,13 +491,14 @@ class Relay:
             rows_html.append(html)
         empty = "No open positions." if self.ready else ""
         if view.kind == "client":
-            return render.client_panel(rows_html, self.status, empty)
-        parts = [render.positions_body(rows_html, empty)]
+            return [render.client_panel(rows_html, self.status, empty)]
+        flow = []
         for scope in self._scopes_of(view.groups):
             risk, exposure = f"risk-{scope.key}", f"exposure-{scope.key}"
             if risk not in self.panels or exposure not in self.panels:
                 self._panel_html(scope)
-            parts += [self.panels[risk], self.panels[exposure]]
+            flow += [self.panels[risk], self.panels[exposure]]
+        flow.append(render.status(self.status))
         feed = []
         for item in reversed(state.feed):
             if view.groups is None or item.group_id in view.groups:
@@ -506,9 +507,8 @@ class Relay:
                 feed.append(item.html)
                 if len(feed) >= FEED_SNAPSHOT:
                     break
-        parts.append(render.feed_body(feed))
-        parts.append(render.status(self.status))
-        return "".join(parts)
+        bodies = render.positions_body(rows_html, empty) + render.feed_body(feed)
+        return [bodies, "".join(flow)]
 
     def stats(self) -> dict[str, Any]:
         return {

@@ -3,8 +3,12 @@
 The page includes these partials and the relay renders the same ones, so a live update can
 never drift from the page. Each fragment is a top-level element with an id: the htmx ws
 extension swaps it out of band (`hx-swap-oob`), rows by their own id. A row whose id is not on
-the page yet (a new position) names its container in `data-live-into`; static/js/live.js puts
-it there.
+the page yet (a new position, a feed entry) names its container in `data-live-into`;
+static/js/live.js makes room for it there before htmx swaps.
+
+One WebSocket message must hold one kind of fragment only (see `kind_of`): htmx parses a
+message inside a <template>, where a top-level <tr> or <tbody> puts the parser in table mode
+and mangles any <section> after it (and the reverse drops the table tags).
 """
 
 from __future__ import annotations
@@ -27,9 +31,21 @@ CHART_BARS = 12
 RISK_LABELS = {
     "stop_out": ("Stop out", "danger", "row-danger"),
     "margin_call": ("Margin call", "danger", "row-danger"),
-    "near": ("Near margin call", "warn", "row-warn"),
-    "ok": ("Healthy", "ok", ""),
+    "near": ("Near call", "warn", "row-warn"),
+    "ok": ("OK", "ok", ""),
 }
+
+
+TABLE_ROW, TABLE_BODY, FLOW = "row", "body", "flow"
+
+
+def kind_of(key: str) -> str:
+    """What an item's fragment is, from its key: table rows, table bodies, or flow content."""
+    if key.startswith(("pos-", "feed-")):
+        return TABLE_ROW
+    if key.startswith("body-"):
+        return TABLE_BODY
+    return FLOW
 
 
 @cache
@@ -119,10 +135,6 @@ def feed_row(item: FeedItem) -> str:
         "side": item.side, "volume": _text(item.volume), "price": _text(item.price),
         "profit": _text(item.profit), "pl_class": _sign_class(item.profit),
     }})
-
-
-def feed_insert(row_html: str) -> str:
-    return render("feed-insert", {"row": row_html})
 
 
 def feed_body(rows_html: list[str]) -> str:

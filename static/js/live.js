@@ -39,7 +39,25 @@
     el.classList.add("flash");
   }
 
-  // A row that is not on the page yet: put it in its container (newest first).
+  // Rows not on the page yet (a new position, a feed entry): an empty row with their id goes
+  // to the top of the container they name, so htmx swaps them in like any update.
+  const NEW_ROW = /<tr id="([^"]+)" data-live-into="([^"]+)"/g;
+  document.addEventListener("htmx:wsBeforeMessage", (event) => {
+    const message = event.detail.message;
+    if (typeof message !== "string" || message.indexOf("data-live-into") < 0) return;
+    if (message.startsWith("<tbody")) return; // a snapshot: whole bodies, nothing to make room for
+    for (const match of message.matchAll(NEW_ROW)) {
+      if (document.getElementById(match[1])) continue;
+      const container = document.querySelector(match[2]);
+      if (!container) continue;
+      container.querySelectorAll(".empty-row").forEach((el) => el.remove());
+      const row = document.createElement("tr");
+      row.id = match[1];
+      container.prepend(row);
+    }
+  });
+
+  // Fallback for a row the message above did not announce.
   document.addEventListener("htmx:oobErrorNoTarget", (event) => {
     const row = event.detail && event.detail.content;
     const into = row && row.getAttribute && row.getAttribute("data-live-into");

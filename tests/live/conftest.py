@@ -132,7 +132,9 @@ class Tap:
                                        deadline - time.monotonic(), "a snapshot")
             if message["type"] == "live.resync":
                 await publish.ask_snapshot(self.layer, self.channel, view)
-            elif "Waiting for the live feed" not in message["html"]:
+                continue
+            message["html"] = "".join(message["parts"])
+            if "Waiting for the live feed" not in message["html"]:
                 return message
 
 

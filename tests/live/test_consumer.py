@@ -42,7 +42,7 @@ class StandIn:
             if request["type"] == "live.snapshot.request":
                 streams = [group_stream(g) for g in request["view"]["groups"] or []] or [
                     "live.all"]
-                await self.publisher.snapshot(request["reply_to"], streams, html)
+                await self.publisher.snapshot(request["reply_to"], streams, [html])
                 return request
 
     async def row(self, stream: str, key: str, html: str) -> None:
@@ -96,6 +96,7 @@ async def test_it_never_delivers_an_event_of_another_group(layer, make_staff):
     assert (await socket.connect())[0]
     request = await relay.answer()
     assert request["view"] == {"groups": [6], "client": None}
+    assert 'data-state="connecting"' in await socket.receive()
     assert 'id="live-positions"' in await socket.receive()
 
     await relay.row(group_stream(7), "pos-70", '<tr id="pos-70">group 7</tr>')
@@ -114,6 +115,7 @@ async def test_it_sends_the_snapshot_first_and_drops_what_it_already_covers(laye
     snapshot = '<tbody id="live-positions"><tr id="pos-1">snapshot</tr></tbody>'
     await relay.answer(snapshot)
     await relay.row("live.all", "pos-1", '<tr id="pos-1">after</tr>')
+    assert 'data-state="connecting"' in await socket.receive()
     assert await socket.receive() == snapshot
     assert await socket.receive() == '<tr id="pos-1">after</tr>'
     await socket.close()
@@ -124,7 +126,7 @@ async def test_it_asks_for_a_new_snapshot_when_a_message_went_missing(layer, sup
     socket = LiveSocket("/ws/live/", await session_cookie(supervisor))
     assert (await socket.connect())[0]
     await relay.answer()
-    await socket.receive()
+    await socket.until(lambda t: 'id="live-positions"' in t)
     await relay.row("live.all", "pos-1", '<tr id="pos-1">1</tr>')
     relay.publisher.seq["live.all"] += 1  # as if the full channel had dropped one
     await relay.row("live.all", "pos-1", '<tr id="pos-1">3</tr>')
@@ -140,10 +142,11 @@ async def test_it_keeps_only_the_newest_state_for_a_browser_that_does_not_answer
     socket = LiveSocket("/ws/live/", await session_cookie(supervisor), ack=False)
     assert (await socket.connect())[0]
     await relay.answer()
-    await socket.receive()  # the snapshot: one unanswered message
+    await socket.receive()  # the status and the snapshot: two unanswered messages
+    await socket.receive()
     for n in range(1, 30):
         await relay.row("live.all", f"pos-{n % 3}", f'<tr id="pos-{n % 3}">{n}</tr>')
-    for _ in range(WINDOW - 1):
+    for _ in range(WINDOW - 2):
         await socket.receive()
     assert await socket.nothing_for(0.3)  # the window is full: the rest waits, merged
 
@@ -159,9 +162,9 @@ async def test_it_swaps_a_backlog_for_a_snapshot_when_the_browser_falls_far_behi
     socket = LiveSocket("/ws/live/", await session_cookie(supervisor), ack=False)
     assert (await socket.connect())[0]
     await relay.answer()
-    for _ in range(WINDOW):
+    for _ in range(WINDOW - 2):
         await relay.row("live.all", "pos-1", '<tr id="pos-1">x</tr>')
-    for _ in range(WINDOW):
+    for _ in range(WINDOW):  # the status, the snapshot and the rows: the window is full
         await socket.receive()
     items = [(f"pos-{n}", f'<tr id="pos-{n}"></tr>') for n in range(MAX_PENDING + 1)]
     await relay.publisher.update("live.all", items)
@@ -177,7 +180,7 @@ async def test_it_closes_with_service_restart_when_the_server_stops(layer, super
     socket = LiveSocket("/ws/live/", await session_cookie(supervisor))
     assert (await socket.connect())[0]
     await relay.answer()
-    await socket.receive()
+    await socket.until(lambda t: 'id="live-positions"' in t)
     socket.communicator.future.cancel()  # what daphne does to every application at shutdown
     output = await socket.communicator.receive_output(5)
     assert output == {"type": "websocket.close", "code": 1012}

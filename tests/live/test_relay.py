@@ -190,7 +190,8 @@ async def test_it_makes_the_same_rows_from_rest_polling(omtrader, layer, setting
             state: dict[int, str] = {}
             for message in tap.messages:
                 if message["type"] == "live.snapshot":
-                    state = {pid: pl for pid, (pl, _) in rows(message["html"]).items()}
+                    html = "".join(message["parts"])
+                    state = {pid: pl for pid, (pl, _) in rows(html).items()}
                 elif message["type"] == "live.update":
                     for pid in GONE.findall(message["html"]):
                         state.pop(int(pid), None)
