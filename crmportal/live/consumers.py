@@ -181,7 +181,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.seqs[stream] = seq
         pending = self.pending
         if (not pending and self.in_flight < WINDOW and not self.snapshot
-                and _one_kind(message["keys"])):
+                and message["kind"] != "mixed"):
             await self._send(message["html"])  # the usual case: pass the batch on as is
             return
         for key, html in unpack(message):
@@ -267,12 +267,6 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 rejoined = now  # group memberships expire in the channel layer
                 for stream in self.streams:
                     await self.channel_layer.group_add(stream, self.channel_name)
-
-
-def _one_kind(keys: str) -> bool:
-    first, *rest = keys.split() or [""]
-    kind = kind_of(first)
-    return all(kind_of(key) == kind for key in rest)
 
 
 def _one_id(query: dict[str, list[str]], name: str) -> int | None:

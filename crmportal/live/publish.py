@@ -35,10 +35,14 @@ def client_stream(client_id: int, group_id: int) -> str:
 
 
 def pack(items: Sequence[tuple[str, str]]) -> dict[str, str]:
+    from crmportal.live.render import kind_of
+
+    kinds = {kind_of(key) for key, _ in items}
     return {
         "keys": " ".join(key for key, _ in items),
         "lens": " ".join(str(len(html)) for _, html in items),
         "html": "".join(html for _, html in items),
+        "kind": kinds.pop() if len(kinds) == 1 else "mixed",
     }
 
 

@@ -23,6 +23,7 @@ process on first need. External: `manage.py relay` runs it behind a Redis lock (
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import time
@@ -45,8 +46,9 @@ from crmportal.omtrader.stream import Event, EventStream, StreamInfo
 
 log = logging.getLogger("crmportal.live")
 
-FLUSH_INTERVAL = 0.025
-CHUNK = 150  # rows per published batch: the first rows of a big step need not wait for the last
+FLUSH_INTERVAL = 0.025  # at the latest; a burst of events flushes FLUSH_DEBOUNCE after it starts
+FLUSH_DEBOUNCE = 0.005
+CHUNK = 400  # rows per published batch: a market step's rows go out together
 PANEL_INTERVAL = 1.0
 STATUS_INTERVAL = 5.0
 WATCH_TTL = 75.0
@@ -55,6 +57,7 @@ FEED_PER_FLUSH = 30
 SETTLE_PER_FLUSH = 100  # account summaries parsed per flush (the rest when a panel needs them)
 FEED_SNAPSHOT = 50
 BUFFER_LIMIT = 500_000
+STATS_EVERY = 15.0
 
 
 @dataclass
@@ -67,6 +70,9 @@ class Counters:
     resolved_accounts: int = 0
     reference_reloads: int = 0
     started_at: float = field(default_factory=time.time)
+    gc_ms_max: float = 0.0  # the longest garbage collection since the last stats line
+    flush_ms_max: float = 0.0  # the longest flush since the last stats line
+    loop_lag_ms_max: float = 0.0  # the longest the event loop was late since then
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,7 @@ class Relay:
         self._reconcile_task: asyncio.Task | None = None
         self._status_due = True
         self._publish = asyncio.Lock()
+        self._wake = asyncio.Event()
         self._streams: dict[int, str] = {}
 
     def __repr__(self) -> str:
@@ -142,10 +149,11 @@ class Relay:
         log.info("live relay %s started (source %s)", self.epoch, self.source_kind)
         await self.publisher.resync()  # sockets that waited for a relay ask again
         tasks = [
-            asyncio.create_task(self._forever(self._flush_once, FLUSH_INTERVAL), name="flush"),
+            asyncio.create_task(self._flushing(), name="flush"),
             asyncio.create_task(self._inbox(), name="inbox"),
             asyncio.create_task(self._forever(self._heartbeat, STATUS_INTERVAL), name="status"),
             asyncio.create_task(self._forever(self._housekeeping, 1.0), name="housekeeping"),
+            asyncio.create_task(self._watch_loop(), name="loop-lag"),
             asyncio.create_task(self._source(), name="source"),
         ]
         try:
@@ -224,6 +232,7 @@ class Relay:
                 buffer.append(event)
             return
         self.state.apply(event)
+        self._wake.set()
 
     def stream_down(self, reason: str) -> None:
         self.set_status("stale", reason[:120])
@@ -248,6 +257,10 @@ class Relay:
                  "replayed)", len(self.state.positions), len(self.state.accounts), changed,
                  len(buffered))
         if first:
+            # Everything alive now (Django, templates, this picture) lives as long as the
+            # process: keep it out of later full collections, which otherwise stall the
+            # event loop for tens of milliseconds at this rate of events.
+            gc.freeze()
             asyncio.get_running_loop().create_task(self._resync_all())
 
     async def _resync_all(self) -> None:
@@ -286,8 +299,66 @@ class Relay:
 
     # -- flushing ----------------------------------------------------------------------------
 
+    async def _watch_loop(self) -> None:
+        """How late the event loop runs (a blocked loop delays every socket), and a stats
+        line every STATS_EVERY seconds."""
+        counters, logged = self.counters, time.monotonic()
+        last = {"events": 0, "rows": 0}
+        gc_started = [0.0]
+
+        def gc_timer(phase: str, info: dict) -> None:
+            if phase == "start":
+                gc_started[0] = time.perf_counter()
+            else:
+                took = (time.perf_counter() - gc_started[0]) * 1000
+                counters.gc_ms_max = max(counters.gc_ms_max, took)
+
+        gc.callbacks.append(gc_timer)
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.01)
+            lag = (time.monotonic() - before - 0.01) * 1000
+            counters.loop_lag_ms_max = max(counters.loop_lag_ms_max, lag)
+            now = time.monotonic()
+            if now - logged >= STATS_EVERY:
+                span = now - logged
+                log.info("live relay: %.0f events/s, %.0f rows/s rendered, %d positions, "
+                         "%d boards and %d clients watched, longest flush %.0f ms, "
+                         "event loop late by up to %.0f ms, longest garbage collection %.0f ms",
+                         (counters.events - last["events"]) / span,
+                         (counters.rows_rendered - last["rows"]) / span,
+                         len(self.state.positions), len(self.boards), len(self.clients),
+                         counters.flush_ms_max, counters.loop_lag_ms_max, counters.gc_ms_max)
+                last = {"events": counters.events, "rows": counters.rows_rendered}
+                counters.flush_ms_max = counters.loop_lag_ms_max = counters.gc_ms_max = 0.0
+                logged = now
+
+    async def _flushing(self) -> None:
+        """Flush soon after events arrive (a market step comes as a burst: wait a few ms for
+        the rest of it), and every FLUSH_INTERVAL anyway for rows the coalescer held back."""
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL)
+                await asyncio.sleep(FLUSH_DEBOUNCE)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self._flush_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one bad flush must not end the relay
+                log.exception("live relay: flush failed")
+
     async def _flush_once(self) -> None:
         now = time.monotonic()
+        try:
+            await self._flush(now)
+        finally:
+            took = (time.monotonic() - now) * 1000
+            self.counters.flush_ms_max = max(self.counters.flush_ms_max, took)
+
+    async def _flush(self, now: float) -> None:
         self.counters.flushes += 1
         state = self.state
         gone = state.gone_rows
@@ -317,6 +388,9 @@ class Relay:
         else:
             state.dirty_rows.clear()  # nobody looks: render on demand when someone does
             self.html.clear()
+        # Rows first, as a batch of their own (one kind: the sockets' fast path); the panels
+        # after, so a panel's rendering never holds rows back.
+        await self._publish_items(items)
         self._stale_scopes.update(f"g{g}" for g in changed_groups)
         if changed_groups:
             self._stale_scopes.add("all")
