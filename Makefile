@@ -33,6 +33,8 @@ test: lint
 bench: $(VENV)/.installed-dev
 	$(PY) bench/simulator.py
 	$(PY) bench/upstream.py
+	$(PY) bench/pages.py
+	$(PY) bench/live.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
