@@ -53,17 +53,19 @@ def test_it_shows_a_position_s_new_p_and_l_without_a_reload(page, portal, simula
                              timeout=10).json()["data"]["records"]
     plain = {p["id"] for p in positions if p["price_sl"] is None and p["price_tp"] is None
              and str(p["account_id"]) not in at_risk}
-    row = next(r for r in page.locator("#live-positions tr[id^='pos-']").all()
-               if int(r.get_attribute("id")[4:]) in plain)
-    row_id = row.get_attribute("id")
-    before = row.get_attribute("data-pl")
-    symbol = row.locator("td").nth(3).inner_text()
+    shown = page.eval_on_selector_all(
+        "#live-positions tr[id^='pos-']",
+        "rows => rows.map(r => [r.id, r.cells[3].textContent, r.dataset.pl])")
+    rows = [(row_id, symbol, pl) for row_id, symbol, pl in shown if int(row_id[4:]) in plain]
+    symbol = rows[0][1]
+    before = {row_id: pl for row_id, code, pl in rows if code == symbol}
 
     simulator.shock(symbol, 1)
-    page.wait_for_function(
-        "([id, before]) => document.getElementById(id)?.getAttribute('data-pl') !== before",
-        arg=[row_id, before])
-    assert page.locator(f"#{row_id}").count() == 1
+    row_id = page.wait_for_function(
+        """(before) => Object.keys(before).find(id => {
+               const row = document.getElementById(id);
+               return row && row.getAttribute('data-pl') !== before[id];
+           })""", arg=before).json_value()
     cell = page.locator(f"#{row_id} td").nth(8)
     after = float(page.locator(f"#{row_id}").get_attribute("data-pl"))
     assert cell.inner_text() == page.locator(f"#{row_id}").get_attribute("data-pl")
