@@ -58,6 +58,7 @@ SETTLE_PER_FLUSH = 100  # account summaries parsed per flush (the rest when a pa
 FEED_SNAPSHOT = 50
 BUFFER_LIMIT = 500_000
 STATS_EVERY = 15.0
+REFERENCE_EVERY = 60.0  # unknown groups or symbols reload the reference data at most this often
 
 
 @dataclass
@@ -130,6 +131,7 @@ class Relay:
         self._status_due = True
         self._publish = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._reference_at = 0.0
         self._streams: dict[int, str] = {}
 
     def __repr__(self) -> str:
@@ -482,7 +484,9 @@ class Relay:
     async def _housekeeping(self) -> None:
         """Look up what events named but the state does not know (and refresh the caches)."""
         state = self.state
-        if state.unknown_groups or state.unknown_symbols:
+        due = time.monotonic() - self._reference_at >= REFERENCE_EVERY
+        if (state.unknown_groups or state.unknown_symbols) and due:
+            self._reference_at = time.monotonic()  # once a minute: some ids may stay unknown
             kinds = (["groups"] if state.unknown_groups else []) + (
                 ["symbols"] if state.unknown_symbols else [])
             for kind in kinds:
