@@ -46,15 +46,17 @@ from crmportal.omtrader.stream import Event, EventStream, StreamInfo
 
 log = logging.getLogger("crmportal.live")
 
-FLUSH_INTERVAL = 0.025  # at the latest; a burst of events flushes FLUSH_DEBOUNCE after it starts
-FLUSH_DEBOUNCE = 0.005
+FLUSH_INTERVAL = 0.025  # at the latest, for rows the coalescer held back
+FLUSH_QUIET = 0.003  # a burst of events is over when none came for this long ...
+FLUSH_HOLD = 0.05  # ... or this long after it began
 CHUNK = 400  # rows per published batch: a market step's rows go out together
 PANEL_INTERVAL = 1.0
 STATUS_INTERVAL = 5.0
 WATCH_TTL = 75.0
 ROW_BUDGET = 1500  # rows rendered in one flush at most; the rest wait for the next
 FEED_PER_FLUSH = 30
-SETTLE_PER_FLUSH = 100  # account summaries parsed per flush (the rest when a panel needs them)
+SETTLE_SLICE = 40  # account summaries parsed between two turns of the event loop
+PANELS = ("risk", "exposure")
 FEED_SNAPSHOT = 50
 BUFFER_LIMIT = 500_000
 STATS_EVERY = 15.0
@@ -131,6 +133,7 @@ class Relay:
         self._status_due = True
         self._publish = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._event_at = 0.0
         self._reference_at = 0.0
         self._streams: dict[int, str] = {}
 
@@ -228,6 +231,7 @@ class Relay:
 
     def stream_event(self, event: Event) -> None:
         self.counters.events += 1
+        self._event_at = time.monotonic()
         buffer = self._buffer
         if buffer is not None:
             if len(buffer) < BUFFER_LIMIT:
@@ -336,12 +340,14 @@ class Relay:
                 logged = now
 
     async def _flushing(self) -> None:
-        """Flush soon after events arrive (a market step comes as a burst: wait a few ms for
-        the rest of it), and every FLUSH_INTERVAL anyway for rows the coalescer held back."""
+        """Flush once a burst of events is over, and every FLUSH_INTERVAL anyway for rows the
+        coalescer held back. A market step arrives as a burst (ticks, then a profit update per
+        position): flushing in the middle of it would send rows with the new price and the old
+        P/L, and send them twice."""
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL)
-                await asyncio.sleep(FLUSH_DEBOUNCE)
+                await self._burst_over()
             except TimeoutError:
                 pass
             self._wake.clear()
@@ -351,6 +357,14 @@ class Relay:
                 raise
             except Exception:  # noqa: BLE001 - one bad flush must not end the relay
                 log.exception("live relay: flush failed")
+
+    async def _burst_over(self) -> None:
+        began = time.monotonic()
+        while True:
+            await asyncio.sleep(FLUSH_QUIET)
+            now = time.monotonic()
+            if now - self._event_at >= FLUSH_QUIET or now - began >= FLUSH_HOLD:
+                return
 
     async def _flush_once(self) -> None:
         now = time.monotonic()
@@ -363,6 +377,7 @@ class Relay:
     async def _flush(self, now: float) -> None:
         self.counters.flushes += 1
         state = self.state
+        state.release_repriced(now)
         gone = state.gone_rows
         state.gone_rows = {}
         changed_groups = state.dirty_groups
@@ -396,8 +411,7 @@ class Relay:
         self._stale_scopes.update(f"g{g}" for g in changed_groups)
         if changed_groups:
             self._stale_scopes.add("all")
-        state.settle(limit=SETTLE_PER_FLUSH)
-        self._render_panels(now, add)
+        await self._render_panels(now, add)
         if self._status_due:
             self._status_due = False
             await self._send_status()
@@ -435,9 +449,23 @@ class Relay:
             for stream, batch in batches:
                 await self.publisher.update(stream, batch)
 
-    def _render_panels(self, now: float, add) -> None:
-        if not self._stale_scopes:
+    async def _render_panels(self, now: float, add) -> None:
+        """The aggregate panels of one scope that is due, in slices: between them the loop
+        sends the rows just published and reads new events, so a panel never holds them up."""
+        scope = self._due_scope(now)
+        if scope is None:
             return
+        await self._settle()
+        stream = ALL if scope.group_ids is None else self._group_stream(min(scope.group_ids))
+        for kind in PANELS:
+            await asyncio.sleep(0)
+            name, html = self._panel(kind, scope)
+            add((stream,), name, html)
+
+    def _due_scope(self, now: float) -> Scope | None:
+        """One scope per flush: a board of many groups spreads the work."""
+        if not self._stale_scopes:
+            return None
         every = "*" in self._stale_scopes
         for scope in self._watched_scopes():
             if not every and scope.key not in self._stale_scopes:
@@ -446,19 +474,23 @@ class Relay:
                 continue
             self._panel_at[scope.key] = now
             self._stale_scopes.discard(scope.key)
-            stream = ALL if scope.group_ids is None else self._group_stream(min(scope.group_ids))
-            for name, html in self._panel_html(scope).items():
-                add((stream,), name, html)
-            return  # one scope per flush: a board of many groups spreads the work
+            return scope
         if every:
             self._stale_scopes.discard("*")
+        return None
 
-    def _panel_html(self, scope: Scope) -> dict[str, str]:
-        risk = render.risk_panel(self.state, scope, self.ready)
-        exposure = render.exposure_panel(self.state, scope, self.ready)
-        self.panels[f"risk-{scope.key}"] = risk
-        self.panels[f"exposure-{scope.key}"] = exposure
-        return {f"risk-{scope.key}": risk, f"exposure-{scope.key}": exposure}
+    async def _settle(self) -> None:
+        """Parse the account summaries received since the last panel (the newest of each
+        account; nothing else needs them parsed), a slice at a time."""
+        for _ in range(len(self.state.unsettled) // SETTLE_SLICE + 1):
+            await asyncio.sleep(0)
+            self.state.settle(limit=SETTLE_SLICE)
+
+    def _panel(self, kind: str, scope: Scope) -> tuple[str, str]:
+        panel = render.risk_panel if kind == "risk" else render.exposure_panel
+        name = f"{kind}-{scope.key}"
+        html = self.panels[name] = panel(self.state, scope, self.ready)
+        return name, html
 
     def _row_streams(self, row: LivePosition) -> list[str]:
         streams = [ALL, self._group_stream(row.group_id)]
@@ -572,10 +604,9 @@ class Relay:
             return [render.client_panel(rows_html, self.status, empty)]
         flow = []
         for scope in self._scopes_of(view.groups):
-            risk, exposure = f"risk-{scope.key}", f"exposure-{scope.key}"
-            if risk not in self.panels or exposure not in self.panels:
-                self._panel_html(scope)
-            flow += [self.panels[risk], self.panels[exposure]]
+            for kind in PANELS:
+                html = self.panels.get(f"{kind}-{scope.key}")
+                flow.append(html if html is not None else self._panel(kind, scope)[1])
         flow.append(render.status(self.status))
         feed = []
         for item in reversed(state.feed):

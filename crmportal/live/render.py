@@ -13,6 +13,7 @@ and mangles any <section> after it (and the reverse drops the table tags).
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from django.template.loader import get_template
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 
 from crmportal.live.state import BoardState, ExposureRow, FeedItem, LivePosition, RiskRow
 
@@ -55,6 +56,31 @@ def partial(name: str):
 
 def render(name: str, context: dict[str, Any]) -> str:
     return partial(name).render(context)
+
+
+MARK = "\x00"
+
+
+@cache
+def stamp(name: str, fields: tuple[str, ...]) -> str:
+    """A partial of plain `{{ r.<field> }}` lookups, rendered once with a marker per field and
+    kept as a format string. Filling it gives what rendering the partial gives (checked by
+    tests/live/test_render.py) for a tenth of the cost: the relay renders thousands of rows a
+    second on the event loop every socket shares."""
+    marked = render(name, {"r": {f: mark_safe(f"{MARK}{f}{MARK}") for f in fields}})
+    pieces = marked.split(MARK)
+    if sorted(set(pieces[1::2])) != sorted(fields):
+        raise ValueError(f"partial {name} does not show each of {fields} as a plain value")
+    return "".join("{" + piece + "}" if i % 2 else piece.replace("{", "{{").replace("}", "}}")
+                   for i, piece in enumerate(pieces))
+
+
+def fill(name: str, values: dict[str, Any]) -> str:
+    """`stamp(name)` filled with `values`, escaped as the template engine would (Django's
+    escape is html.escape; called directly, without its lazy-string wrapper)."""
+    template = stamp(name, tuple(values))
+    return mark_safe(template.format_map(  # noqa: S308 - every value escaped or already safe
+        {k: v if isinstance(v, SafeData) else html.escape(str(v)) for k, v in values.items()}))
 
 
 @dataclass(frozen=True)
@@ -97,7 +123,7 @@ def _sign_class(value: Decimal | None) -> str:
 def position_row(state: BoardState, row: LivePosition) -> str:
     position = row.position
     buy = position.side is None or position.side.code == 0
-    return render("position-row", {"r": {
+    return fill("position-row", {
         "id": _text(position.id),
         "account_id": _text(position.account_id),
         "group": state.group_name(row.group_id),
@@ -112,7 +138,7 @@ def position_row(state: BoardState, row: LivePosition) -> str:
         "pl_class": _sign_class(row.profit),
         "total_profit": _text(row.total_profit),
         "total_class": _sign_class(row.total_profit),
-    }})
+    })
 
 
 def position_gone(position_id: int) -> str:

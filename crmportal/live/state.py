@@ -8,6 +8,7 @@ carry no group upstream: the group and client come from the position's account.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ log = logging.getLogger("crmportal.live")
 
 FEED_KEEP = 200
 NEAR_MARGIN_CALL = Decimal("1.5")  # within 150% of the group's margin-call level: warn
+PROFIT_WAIT = 0.1  # seconds a repriced row waits for its profit update
 BUY = 0
 
 
@@ -120,6 +122,7 @@ class BoardState:
     feed: deque[FeedItem] = field(default_factory=lambda: deque(maxlen=FEED_KEEP))
     # Changes since the last flush.
     dirty_rows: dict[int, None] = field(default_factory=dict)  # an ordered set
+    repriced: dict[int, float] = field(default_factory=dict)  # row -> when its symbol ticked
     gone_rows: dict[int, LivePosition] = field(default_factory=dict)
     dirty_groups: set[int] = field(default_factory=set)
     new_feed: list[FeedItem] = field(default_factory=list)
@@ -197,13 +200,18 @@ class BoardState:
                 digits = row.position.digits_currency
                 row.profit = quantize(event.profit, digits)
                 row.total_profit = quantize(event.total_profit, digits)
+                self.repriced.pop(row.position.id, None)
                 self._touch(row)
         elif kind is AccountSummaryEvent:
             self._summary_event(event)
         elif kind is Tick:
+            # The price column moves now; each position's P/L follows in a profit update of
+            # its own. Wait for it (release_repriced) instead of showing the new price beside
+            # the old P/L and sending the row twice.
             self.quotes[event.symbol_id] = event
+            now = time.monotonic()
             for position_id in self.by_symbol.get(event.symbol_id, ()):
-                self._touch(self.positions[position_id])
+                self.repriced.setdefault(position_id, now)
         elif kind is PositionEvent:
             if event.action == "close":
                 self._close(event.position.id)
@@ -216,6 +224,20 @@ class BoardState:
             self._order(event)
         elif kind is Notice:
             self._notice(event)
+
+    def release_repriced(self, now: float) -> None:
+        """Rows whose symbol ticked but whose profit update has not come within PROFIT_WAIT
+        (it may never: P/L unchanged, or an upstream that sends none) go out as they are."""
+        due = []
+        for position_id, at in self.repriced.items():  # oldest first
+            if now - at < PROFIT_WAIT:
+                break
+            due.append(position_id)
+        for position_id in due:
+            del self.repriced[position_id]
+            row = self.positions.get(position_id)
+            if row is not None:
+                self._touch(row)
 
     def _touch(self, row: LivePosition) -> None:
         self.dirty_rows[row.position.id] = None
@@ -296,6 +318,7 @@ class BoardState:
         self.by_symbol.get(row.position.symbol_id, set()).discard(position_id)
         self.by_account.get(row.position.account_id, set()).discard(position_id)
         self.dirty_rows.pop(position_id, None)
+        self.repriced.pop(position_id, None)
         self.gone_rows[position_id] = row
         if row.group_id is not None:
             self.dirty_groups.add(row.group_id)
