@@ -2,19 +2,19 @@
 
     .venv/bin/python bench/live.py [--clients 50] [--seconds 20] [--event-rate 3]
 
-1. The simulator (its own process) runs its market; a reference subscriber (its own process)
-   records when each position's P/L value first reached a plain upstream socket: that is the
-   "event time" (the simulator puts no timestamp in its binary profit frames).
+1. The simulator (its own process) runs its market and records when it sends each position's
+   P/L value (its control API, /_sim/trace): that is the "event time" (the binary profit
+   frames carry no timestamp).
 2. Portal phase: daphne with the embedded relay (DEBUG off, in-memory layer) and N signed-in
    sockets (session cookie, Origin header), acknowledging every message as live.js does.
-   Each received position row is matched to the reference: latency = receipt - event time of
+   Each received position row is matched to the trace: latency = receipt - event time of
    the P/L value the row shows.
 3. Then the market is paused; once quiet, every socket's last state of every position (the
    rows it shows, and their P/L) is compared with the simulator's open positions over REST.
 4. Baseline phase: a bare `websockets` server (its own process) with one upstream socket
    that broadcasts every upstream frame as is to N sockets; same measurements.
 
-Prints upstream events/s, delivered row updates/s, p50/p99/max latency, the longest silence
+Prints upstream frames/s, delivered row updates/s, p50/p99/max latency, the longest silence
 on any socket (a stall), bytes/s, and the final-state check. Not a test: figures for the
 README / architecture notes. Needs nothing but the virtualenv.
 """
@@ -31,7 +31,6 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -65,60 +64,28 @@ def number(text: str) -> Decimal | None:
         return None
 
 
-# -- reference subscriber (own process) ---------------------------------------------------------
+# -- event times --------------------------------------------------------------------------------
 
 
-async def reference(sim_url: str, out_path: str) -> None:
-    """Every P/L value a plain upstream socket sees, with its arrival time: `t pid value`."""
-    login = requests.post(sim_url + "/api/v1/oauth2/login", params={"remember_me": "false"},
-                          auth=("crm-api", "crm-api-secret"), timeout=10).json()["data"]
-    groups = requests.get(sim_url + "/api/v1/manager/groups", params={"page": -1},
-                          headers={"Authorization": "Bearer " + login["access_token"]},
-                          timeout=10).json()["data"]["records"]
-    ws_url = sim_url.replace("http", "ws") + "/ws/v1?session_id={}&access_token={}".format(
-        login["session_id"], login["access_token"])
-    frames = 0
-    with open(out_path, "w") as out:
-        async with connect(ws_url, proxy=None, max_size=None, ping_interval=None) as ws:
-            for group in groups:
-                await ws.send(json.dumps({"type": "subscribe_group", "data": group["id"]}))
-            started = time.time()
-            async for frame in ws:
-                now = time.time()
-                frames += 1
-                if isinstance(frame, bytes):
-                    if frame.startswith(b"s,"):
-                        _, pid, profit, _total = frame.decode().split(",")
-                        out.write(f"{now} {pid} {profit}\n")
-                elif '"positions_' in frame[:40]:
-                    data = json.loads(frame)["data"]
-                    out.write(f"{now} {data['id']} {data['profit']}\n")
-                if frames % 2000 == 0:
-                    out.write(f"# {now} frames {frames} since {started}\n")
-                    out.flush()
+def trace(sim: SimulatorProcess, on: bool | None = None) -> list:
+    """The simulator's record of when it sent each P/L value (control API /_sim/trace)."""
+    if on is not None:
+        requests.post(sim.url + "/_sim/trace", json={"on": on}, timeout=10).raise_for_status()
+        return []
+    return requests.get(sim.url + "/_sim/trace", timeout=60).json()["events"]
 
 
-def load_reference(path: str) -> tuple[dict[int, tuple[list[float], list[Decimal]]], float]:
+def history_of(events: list) -> dict[int, tuple[list[float], list[Decimal]]]:
     history: dict[int, tuple[list[float], list[Decimal]]] = defaultdict(lambda: ([], []))
-    rate_points = []
-    for line in Path(path).read_text().splitlines():
-        if line.startswith("#"):
-            _, t, _, frames, _, started = line.split()
-            rate_points.append((float(t), int(frames), float(started)))
-            continue
-        t, pid, value = line.split()
+    for t, pid, value in events:
         times, values = history[int(pid)]
         times.append(float(t))
         values.append(number(value))
-    rate = 0.0
-    if len(rate_points) >= 2:
-        (t0, f0, _), (t1, f1, _) = rate_points[0], rate_points[-1]
-        rate = (f1 - f0) / (t1 - t0) if t1 > t0 else 0.0
-    return history, rate
+    return history
 
 
 def event_time(history, pid: int, value: Decimal, received: float) -> float | None:
-    """When this P/L value last appeared upstream before it was received."""
+    """When the simulator last sent this P/L value before it was received."""
     entry = history.get(pid)
     if entry is None:
         return None
@@ -193,6 +160,7 @@ class Client:
         self.last = 0.0
         self.longest_gap = 0.0
         self.snapshots = 0
+        self.frames: list[tuple[float, str, bool]] = []  # read after the run (see `one`)
 
     def seen(self, size: int, measuring: bool = True) -> float:
         now = time.time()
@@ -243,7 +211,7 @@ class Client:
 
 async def run_clients(url: str, headers: dict, count: int, seconds: float, kind: str,
                       sim: SimulatorProcess, server_pid: int, relay_pid: int | None = None,
-                      probes: int = 10) -> tuple[list[Client], float, dict[str, float]]:
+                      probes: int = 10) -> tuple[list[Client], float, dict[str, float], float]:
     clients = [Client(i, i < probes) for i in range(count)]
     measuring = {"on": False}
 
@@ -256,12 +224,14 @@ async def run_clients(url: str, headers: dict, count: int, seconds: float, kind:
                     frame = await asyncio.wait_for(ws.recv(), 1.0)
                 except TimeoutError:
                     continue
-                now = client.seen(len(frame), measuring["on"])
+                # Only the time of receipt is taken now; the frames are read after the run.
+                # All sockets share this one process: reading a frame as it comes would hold
+                # up the other sockets' receipts and count as the server's latency. (In real
+                # life every browser reads its own.)
+                client.frames.append((client.seen(len(frame), measuring["on"]), frame,
+                                      measuring["on"]))
                 if kind == "portal":
-                    client.portal_message(frame, now, measuring["on"])
                     await ws.send("ack")
-                else:
-                    client.baseline_message(frame, now, measuring["on"])
 
     done = asyncio.Event()
     readies = [asyncio.Event() for _ in clients]
@@ -271,7 +241,7 @@ async def run_clients(url: str, headers: dict, count: int, seconds: float, kind:
     for client in clients:
         client.longest_gap = 0.0
         client.last = time.time()
-    # The samples pile up (hundreds of thousands of tuples): the measuring process's own full
+    # The frames pile up (hundreds of thousands of tuples): the measuring process's own full
     # collections would pause all 50 sockets at once and show up as the server's latency.
     gc.collect()
     gc.disable()
@@ -279,12 +249,14 @@ async def run_clients(url: str, headers: dict, count: int, seconds: float, kind:
     if relay_pid:
         pids["relay"] = relay_pid
     cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    sent_before = (await asyncio.to_thread(sim.counters))["events_sent"]
     measuring["on"] = True
     started = time.time()
     await asyncio.sleep(seconds)
     measuring["on"] = False
     elapsed = time.time() - started
     cpu = {name: (cpu_seconds(pid) - cpu_before[name]) / elapsed for name, pid in pids.items()}
+    upstream = ((await asyncio.to_thread(sim.counters))["events_sent"] - sent_before) / elapsed
     gc.enable()
     # The burst is over: stop the market, let everything drain, then compare.
     await asyncio.to_thread(sim.control, market_paused=True)
@@ -297,7 +269,12 @@ async def run_clients(url: str, headers: dict, count: int, seconds: float, kind:
         await asyncio.sleep(0.2)
     done.set()
     await asyncio.gather(*tasks, return_exceptions=True)
-    return clients, elapsed, cpu
+    for client in clients:
+        read = client.portal_message if kind == "portal" else client.baseline_message
+        for now, frame, measured in client.frames:
+            read(frame, now, measured)
+        client.frames = []
+    return clients, elapsed, cpu, upstream
 
 
 def final_check(clients: list[Client], sim: SimulatorProcess, only_seen: bool) -> dict:
@@ -372,25 +349,19 @@ def main() -> None:
     parser.add_argument("--shape", choices=("embedded", "scaleout"), default="embedded",
                         help="embedded: the relay inside daphne (default); scaleout: "
                              "`manage.py relay` in its own process, Redis channel layer")
-    parser.add_argument("--reference", nargs=2, metavar=("SIM_URL", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--baseline", nargs=2, metavar=("SIM_URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.reference:
-        asyncio.run(reference(*args.reference))
-        return
     if args.baseline:
         asyncio.run(baseline_server(args.baseline[0], int(args.baseline[1])))
         return
 
-    workdir = tempfile.mkdtemp(prefix="bench-live-")
     relay_stats: list[str] = []
     sim = SimulatorProcess().start()
     procs: list[subprocess.Popen] = []
     portal = None
     try:
         sim.control(event_rate=args.event_rate)
-        ref_path = os.path.join(workdir, "reference.txt")
-        procs.append(subprocess.Popen([sys.executable, __file__, "--reference", sim.url, ref_path]))
+        trace(sim, on=True)
         shape = {"REDIS_URL": "", "LIVE_RELAY": "embedded"}
         if args.shape == "scaleout":
             shape = {"REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/14",
@@ -406,16 +377,18 @@ def main() -> None:
         headers = {"Cookie": f"sessionid={cookie}", "Origin": portal.url}
         ws_url = portal.url.replace("http", "ws") + "/ws/live/"
         print(f"portal phase: {args.clients} sockets for {args.seconds:.0f} s ...", flush=True)
-        clients, elapsed, portal_cpu = asyncio.run(run_clients(
+        clients, elapsed, portal_cpu, portal_upstream = asyncio.run(run_clients(
             ws_url, headers, args.clients, args.seconds, "portal", sim, portal.process.pid,
             relay_process.process.pid if relay_process else None))
         portal_check = final_check(clients, sim, only_seen=False)
+        portal_history = history_of(trace(sim))
         log_text = relay_process.read_log() if relay_process else portal.read_log()
         relay_stats = [line for line in log_text.splitlines() if "events/s" in line]
         if relay_process:
             relay_process.stop()
         portal.stop()
         portal = None
+        trace(sim, on=True)
         sim.control(market_paused=False)
 
         port = free_port()
@@ -424,9 +397,10 @@ def main() -> None:
         procs.append(base)
         base.stdout.readline()
         print(f"baseline phase: {args.clients} sockets for {args.seconds:.0f} s ...", flush=True)
-        base_clients, base_elapsed, base_cpu = asyncio.run(run_clients(
+        base_clients, base_elapsed, base_cpu, base_upstream = asyncio.run(run_clients(
             f"ws://127.0.0.1:{port}/", {}, args.clients, args.seconds, "baseline", sim, base.pid))
         base_check = final_check(base_clients, sim, only_seen=True)
+        base_history = history_of(trace(sim))
     finally:
         for proc in procs:
             proc.terminate()
@@ -435,14 +409,13 @@ def main() -> None:
         counters = sim.counters()
         sim.stop()
 
-    history, upstream_rate = load_reference(ref_path)
     name = "portal (daphne + relay)" if args.shape == "embedded" else "portal (daphne | relay)"
-    rows = [summarize(name, clients, elapsed, history),
-            summarize("baseline (bare websockets)", base_clients, base_elapsed, history)]
+    rows = [summarize(name, clients, elapsed, portal_history),
+            summarize("baseline (bare websockets)", base_clients, base_elapsed, base_history)]
     print()
-    print(f"upstream: {upstream_rate:,.0f} frames/s to one subscriber "
-          f"(event_rate {args.event_rate:g}); {args.clients} sockets; {args.seconds:.0f} s each; "
-          f"relay {args.shape}")
+    print(f"upstream: {portal_upstream:,.0f} / {base_upstream:,.0f} frames/s to the relay / "
+          f"the baseline (event_rate {args.event_rate:g}); {args.clients} sockets; "
+          f"{args.seconds:.0f} s each; relay {args.shape}")
     print(f"{'':28} {'updates/s':>10} {'/socket/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
           f"{'max ms':>7} {'stall s':>7} {'MB/s':>6} {'msg/s':>6}")
     for r in rows:
@@ -459,7 +432,7 @@ def main() -> None:
           f"the positions they saw {base_check['first_bad']} (no snapshot: it only knows what "
           f"moved)")
     for line in relay_stats[-2:]:
-        print("relay:", line.split("live relay: ", 1)[-1])
+        print("relay:", line[line.find("events/s") - 5:].lstrip(": "))
     print(f"simulator counters: {json.dumps({k: counters[k] for k in ('ws_total', 'logins')})}")
 
 

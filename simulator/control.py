@@ -143,6 +143,20 @@ async def ws_send(request: web.Request, s: Simulator) -> web.Response:
 
 
 @_guard
+async def trace(request: web.Request, s: Simulator) -> web.Response:
+    """POST {"on": true|false} starts (afresh) or stops tracing P/L; GET takes what was traced."""
+    if request.method == "POST":
+        on = (await _json(request)).get("on")
+        if not isinstance(on, bool):
+            raise invalid({"on": "must be a boolean"})
+        s.hub.profit_trace = [] if on else None
+        return web.json_response({"on": on})
+    events, s.hub.profit_trace = s.hub.profit_trace, (
+        [] if s.hub.profit_trace is not None else None)
+    return web.json_response({"on": events is not None, "events": events or []})
+
+
+@_guard
 async def session_logout(request: web.Request, s: Simulator) -> web.Response:
     sid = (await _json(request)).get("session_id")
     if not isinstance(sid, str):
@@ -182,3 +196,5 @@ def add_routes(app: web.Application, enabled: bool) -> None:
     app.router.add_post("/_sim/market/shock", shock)
     app.router.add_post("/_sim/ws/send", ws_send)
     app.router.add_post("/_sim/session_logout", session_logout)
+    app.router.add_post("/_sim/trace", trace)
+    app.router.add_get("/_sim/trace", trace)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,9 @@ class Hub:
         self.conns: set[Conn] = set()
         self.by_group: dict[int, set[Conn]] = {}
         self.symbols_of_group: Any = lambda gid: set()  # set by the app: group -> symbol ids
+        # (unix time, position id, P/L as sent) of every P/L sent while tracing (control API):
+        # the event times a latency benchmark measures against.
+        self.profit_trace: list[tuple[float, int, str]] | None = None
 
     # -- publishing (called synchronously from the ledger and the market) --------------------
 
@@ -66,6 +70,8 @@ class Hub:
             text = _dumps({"type": type_, "data": data})
             for conn in conns:
                 conn.push(text)
+            if self.profit_trace is not None and type_.startswith("positions_"):
+                self.profit_trace.append((time.time(), data["id"], _dumps(data["profit"])))
 
     def emit_binary(self, group_id: int, payload: str) -> None:
         conns = self.by_group.get(group_id)
@@ -73,6 +79,9 @@ class Hub:
             frame = payload.encode()
             for conn in conns:
                 conn.push(frame)
+            if self.profit_trace is not None and payload.startswith("s,"):
+                _, position_id, profit, _ = payload.split(",", 3)
+                self.profit_trace.append((time.time(), int(position_id), profit))
 
     def tick(self, symbol_id: int, payload: str) -> None:
         frame: bytes | None = None

@@ -4,6 +4,7 @@ heartbeat, JSON events, binary frames, and nothing for groups nobody subscribed 
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 from typing import Any
 
@@ -153,6 +154,27 @@ def test_it_streams_events_only_for_subscribed_groups(fresh, api):
     assert ticks and all(len(t) == 7 and int(t[0]) in symbols for t in ticks)
     assert profits and all(len(p) == 4 and int(p[1]) in open_ids for p in profits)
     assert float(ticks[0][1]) > 0 and isinstance(float(profits[0][2]), float)
+
+
+def test_it_traces_the_time_of_every_p_l_it_sends(fresh):
+    fresh.control(market_paused=True)
+    assert requests.post(fresh.url + "/_sim/trace", json={"on": "yes"}, timeout=5
+                         ).status_code == 400
+    requests.post(fresh.url + "/_sim/trace", json={"on": True}, timeout=5)
+    try:
+        with socket(fresh) as ws:
+            subscribe(ws, 6)
+            before = time.time()
+            fresh.step(2)
+            frames = drain(ws)
+        traced = requests.get(fresh.url + "/_sim/trace", timeout=5).json()
+    finally:
+        requests.post(fresh.url + "/_sim/trace", json={"on": False}, timeout=5)
+    sent = [f.decode().split(",") for f in frames if isinstance(f, bytes) and f[:2] == b"s,"]
+    assert sent and traced["on"] is True
+    assert {(int(s[1]), s[2]) for s in sent} <= {(pid, pl) for _, pid, pl in traced["events"]}
+    assert all(before <= t <= time.time() for t, _, _ in traced["events"])
+    assert requests.get(fresh.url + "/_sim/trace", timeout=5).json()["events"] == []
 
 
 def test_it_sends_nothing_for_groups_nobody_subscribed_to(fresh):
