@@ -123,6 +123,7 @@ class Relay:
         self.stream: EventStream | None = None
         self.channel_name = ""
         self.html: dict[int, str] = {}  # position id -> its row as last rendered
+        self.steady: dict[int, tuple[tuple, str]] = {}  # render.position_row's cache
         self.panels: dict[str, str] = {}  # "risk-g6" -> the panel as last rendered
         self.boards: dict[frozenset[int] | None, float] = {}  # watched board views -> expiry
         self.clients: dict[int, float] = {}  # watched clients -> expiry
@@ -394,6 +395,7 @@ class Relay:
         for position_id, row in gone.items():
             self.limiter.forget(position_id)
             self.html.pop(position_id, None)
+            self.steady.pop(position_id, None)
             if watching and row.group_id is not None:
                 add(self._row_streams(row), f"pos-{position_id}", render.position_gone(position_id))
         if watching:
@@ -430,7 +432,7 @@ class Relay:
             if position_id not in state.dirty_rows or not self.limiter.allow(position_id, now):
                 continue  # coalesced: the newest state goes out when the row may send again
             del state.dirty_rows[position_id]
-            html = render.position_row(state, row)
+            html = render.position_row(state, row, self.steady)
             self.html[position_id] = html
             add(self._row_streams(row), f"pos-{position_id}", html)
             rendered += 1
@@ -597,7 +599,7 @@ class Relay:
         for row in rows:
             html = self.html.get(row.position.id)
             if html is None:
-                html = self.html[row.position.id] = render.position_row(state, row)
+                html = self.html[row.position.id] = render.position_row(state, row, self.steady)
             rows_html.append(html)
         empty = "No open positions." if self.ready else ""
         if view.kind == "client":

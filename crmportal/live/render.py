@@ -65,8 +65,8 @@ MARK = "\x00"
 def stamp(name: str, fields: tuple[str, ...]) -> str:
     """A partial of plain `{{ r.<field> }}` lookups, rendered once with a marker per field and
     kept as a format string. Filling it gives what rendering the partial gives (checked by
-    tests/live/test_render.py) for a tenth of the cost: the relay renders thousands of rows a
-    second on the event loop every socket shares."""
+    tests/live/test_render.py) for a fraction of the cost: the relay renders thousands of rows
+    a second on the event loop every socket shares."""
     marked = render(name, {"r": {f: mark_safe(f"{MARK}{f}{MARK}") for f in fields}})
     pieces = marked.split(MARK)
     if sorted(set(pieces[1::2])) != sorted(fields):
@@ -75,12 +75,10 @@ def stamp(name: str, fields: tuple[str, ...]) -> str:
                    for i, piece in enumerate(pieces))
 
 
-def fill(name: str, values: dict[str, Any]) -> str:
-    """`stamp(name)` filled with `values`, escaped as the template engine would (Django's
-    escape is html.escape; called directly, without its lazy-string wrapper)."""
-    template = stamp(name, tuple(values))
-    return mark_safe(template.format_map(  # noqa: S308 - every value escaped or already safe
-        {k: v if isinstance(v, SafeData) else html.escape(str(v)) for k, v in values.items()}))
+def _escape(value: Any) -> str:
+    """As the template engine escapes a value (Django's escape is html.escape; called directly,
+    without its lazy-string wrapper)."""
+    return value if isinstance(value, SafeData) else html.escape(str(value))
 
 
 @dataclass(frozen=True)
@@ -120,10 +118,35 @@ def _sign_class(value: Decimal | None) -> str:
     return "pos" if value > 0 else "neg"
 
 
-def position_row(state: BoardState, row: LivePosition) -> str:
+ROW_STEADY = ("id", "account_id", "group", "group_id", "symbol", "side", "side_badge", "volume",
+              "price_open")
+ROW_MOVING = ("price", "profit", "pl_class", "total_profit", "total_class")
+
+
+def position_row(state: BoardState, row: LivePosition,
+                 steady: dict[int, tuple[tuple, str]] | None = None) -> str:
+    """One row of the positions table. `steady`, kept by the caller, holds each row's stamp
+    with the fields that rarely move filled in, so a price or P/L change fills only five."""
+    position = row.position
+    key = (position.account_id, row.group_id, state.group_name(row.group_id), position.symbol_id,
+           position.symbol, position.side, position.volume_current, position.price_open)
+    known = steady.get(position.id) if steady is not None else None
+    if known is not None and known[0] == key:
+        template = known[1]
+    else:
+        template = _steady_stamp(state, row)
+        if steady is not None:
+            steady[position.id] = (key, template)
+    return mark_safe(template.format(  # noqa: S308 - digits and class names only
+        price=_digits(state.price_of(row)), profit=_digits(row.profit),
+        pl_class=_sign_class(row.profit), total_profit=_digits(row.total_profit),
+        total_class=_sign_class(row.total_profit)))
+
+
+def _steady_stamp(state: BoardState, row: LivePosition) -> str:
     position = row.position
     buy = position.side is None or position.side.code == 0
-    return fill("position-row", {
+    values = {
         "id": _text(position.id),
         "account_id": _text(position.account_id),
         "group": state.group_name(row.group_id),
@@ -133,12 +156,14 @@ def position_row(state: BoardState, row: LivePosition) -> str:
         "side_badge": "ok" if buy else "danger",
         "volume": _text(position.volume_current),
         "price_open": _text(position.price_open),
-        "price": _text(state.price_of(row)),
-        "profit": _text(row.profit),
-        "pl_class": _sign_class(row.profit),
-        "total_profit": _text(row.total_profit),
-        "total_class": _sign_class(row.total_profit),
-    })
+    }
+    filled = {k: _escape(v).replace("{", "{{").replace("}", "}}") for k, v in values.items()}
+    return stamp("position-row", ROW_STEADY + ROW_MOVING).format_map(
+        {**filled, **{name: "{" + name + "}" for name in ROW_MOVING}})
+
+
+def _digits(value: Decimal | None) -> str:
+    return "" if value is None else str(value)
 
 
 def position_gone(position_id: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from crmportal.live import render
 from crmportal.live.state import BoardState, LivePosition
 from crmportal.omtrader.entities import Group, Position, Symbol
+from crmportal.omtrader.stream import Tick
 
 HOSTILE = "<b>Pro & \"VIP\" 'Asia'</b> {0} {r.id}"
 
@@ -53,9 +55,24 @@ def test_a_stamped_row_is_what_the_partial_renders(side):
     assert render.position_row(state, live) == by_the_template(state, live)
 
 
+def test_a_row_rendered_again_fills_in_what_moved_and_what_did_not():
+    state, live, steady = board(), row(), {}
+    assert render.position_row(state, live, steady) == by_the_template(state, live)
+    live.profit, live.total_profit = Decimal("3.75"), Decimal("3.15")
+    state.quotes[1] = Tick(1, *[Decimal("1.08400")] * 2, *[Decimal(1)] * 4)
+    html = render.position_row(state, live, steady)
+    assert html == by_the_template(state, live).replace('"num neg"', '"num pos"')
+    assert "1.08400" in html and ">3.75<" in html
+    live.position = replace(live.position, volume_current=Decimal("0.10"))
+    live.group_id = 7  # moved to a group the board does not know by name
+    html = render.position_row(state, live, steady)
+    assert html == by_the_template(state, live).replace('"num neg"', '"num pos"')
+    assert "Group 7" in html and ">0.10<" in html
+
+
 def test_a_stamped_row_escapes_what_the_template_would_escape():
     state, live = board(HOSTILE), row()
-    html = render.position_row(state, live)
+    html = render.position_row(state, live, {})
     assert html == by_the_template(state, live)
     assert "<b>" not in html and "&lt;b&gt;Pro &amp; &quot;VIP&quot; &#x27;Asia&#x27;" in html
     assert "{0} {r.id}" in html  # braces in values are text, not format fields
