@@ -120,7 +120,8 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 500}}
+        "default": {"BACKEND": "crmportal.live.layers.RationedInMemoryChannelLayer",
+                    "CONFIG": {"capacity": 500}}
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
