@@ -17,7 +17,8 @@ with -v 2) and stops the reactor with every application still running. Nothing w
 cancelled, so no socket got its 1012, and the coroutines left suspended were closed by the
 garbage collector during interpreter finalization, where Python 3.11.7 crashes
 (segmentation fault) on the repr() of an asyncio Future in `asyncio.Queue.get`'s cleanup
-(CPython gh-113566, fixed in 3.11.8). The replacement skips connections without one.
+(CPython gh-113566, fixed in 3.11.8). The replacement skips connections without one, and
+stops the embedded relay too, which is no application of daphne's.
 
 Installed by LiveConfig.ready(), and only inside daphne (when its modules are loaded
 already): other processes never import Twisted because of it.
@@ -69,6 +70,11 @@ def kill_all_applications(self):
     for instance in running:
         instance.cancel()
     log.info("Killed %i pending application instances", len(running))
+    from crmportal.live.relay import stop_embedded_relay
+
+    relay = stop_embedded_relay()  # it closes its upstream socket and leaves the layer
+    if relay is not None:
+        running.append(relay)
     # Twisted stops the reactor once they are all done.
     waiting = defer.Deferred.fromFuture(asyncio.gather(*running))
     waiting.addErrback(lambda _: None)

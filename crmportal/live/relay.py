@@ -650,6 +650,15 @@ def ensure_embedded_relay() -> Relay | None:
     return _embedded["relay"]
 
 
+def stop_embedded_relay() -> asyncio.Task | None:
+    """Cancel the embedded relay (the server is stopping): its task, to wait for, or None."""
+    task = _embedded["task"]
+    if task is None or task.done():
+        return None
+    task.cancel()
+    return task
+
+
 def embedded_relay() -> Relay | None:
     task = _embedded["task"]
     return _embedded["relay"] if task is not None and not task.done() else None

@@ -64,5 +64,7 @@ async def test_it_closes_sockets_with_service_restart_when_the_server_stops(simu
                                                        portal.read_log()[-600:])
                 assert time.monotonic() - stopped < 10
         assert portal.process.wait(10) == 0
+        if relay == "embedded":
+            assert "live relay" in portal.read_log() and " stopped" in portal.read_log()
     finally:
         portal.stop()
