@@ -35,6 +35,7 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/upstream.py
 	$(PY) bench/pages.py
 	$(PY) bench/live.py
+	$(PY) bench/browser_live.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,6 +1,7 @@
 // Live panels (templates/live/): what the htmx ws extension leaves to the page.
 // - answer every message with "ack" (the server sends at most a few unanswered messages);
-// - a row whose id is not on the page yet goes into the container its data-live-into names;
+// - swap each message's fragments in one pass (see swap below); a row whose id is not on the
+//   page yet goes into the container its data-live-into names;
 // - a brief highlight on rows that changed; times shown in the browser's time zone;
 // - the connection indicator: reconnecting (socket down) / what the server says.
 (function () {
@@ -33,47 +34,40 @@
     localTimes(document);
   }
 
-  function flash(el) {
-    el.classList.remove("flash");
-    void el.offsetWidth; // restart the animation
-    el.classList.add("flash");
+  // The message's fragments are swapped here, in one pass, instead of by the ws extension:
+  // it swaps them one at a time and after each fires htmx:oobAfterSwap for every element
+  // swapped so far in the message, so a market step of 450 rows took Chromium 4.6 s.
+  // Every top-level element replaces the element with its id; hx-swap-oob="delete" removes
+  // it; a row not on the page yet (a new position, a feed entry) goes to the top of the
+  // container its data-live-into names, and flashes.
+  function swap(message) {
+    const template = document.createElement("template");
+    template.innerHTML = message;
+    for (const fresh of Array.from(template.content.children)) {
+      const current = fresh.id ? document.getElementById(fresh.id) : null;
+      if (fresh.getAttribute("hx-swap-oob") === "delete") {
+        if (current) current.remove();
+        continue;
+      }
+      const into = fresh.getAttribute("data-live-into");
+      if (into && fresh.tagName === "TR") fresh.classList.add("flash");
+      if (current) {
+        current.replaceWith(fresh);
+      } else if (into) {
+        const container = document.querySelector(into);
+        if (!container) continue;
+        container.querySelectorAll(".empty-row").forEach((el) => el.remove());
+        container.prepend(fresh);
+      }
+    }
   }
 
-  // Rows not on the page yet (a new position, a feed entry): an empty row with their id goes
-  // to the top of the container they name, so htmx swaps them in like any update.
-  const NEW_ROW = /<tr id="([^"]+)" data-live-into="([^"]+)"/g;
   document.addEventListener("htmx:wsBeforeMessage", (event) => {
     const message = event.detail.message;
-    if (typeof message !== "string" || message.indexOf("data-live-into") < 0) return;
-    if (message.startsWith("<tbody")) return; // a snapshot: whole bodies, nothing to make room for
-    for (const match of message.matchAll(NEW_ROW)) {
-      if (document.getElementById(match[1])) continue;
-      const container = document.querySelector(match[2]);
-      if (!container) continue;
-      container.querySelectorAll(".empty-row").forEach((el) => el.remove());
-      const row = document.createElement("tr");
-      row.id = match[1];
-      container.prepend(row);
-    }
-  });
-
-  // Fallback for a row the message above did not announce.
-  document.addEventListener("htmx:oobErrorNoTarget", (event) => {
-    const row = event.detail && event.detail.content;
-    const into = row && row.getAttribute && row.getAttribute("data-live-into");
-    const container = into && document.querySelector(into);
-    if (!container) return;
-    container.querySelectorAll(".empty-row").forEach((el) => el.remove());
-    container.prepend(row);
-    flash(row);
-  });
-
-  document.addEventListener("htmx:oobAfterSwap", (event) => {
-    const el = event.target;
-    if (el instanceof HTMLElement && el.matches("tr[data-live-into]") && !el.dataset.flashed) {
-      el.dataset.flashed = "1";
-      flash(el);
-    }
+    if (typeof message !== "string") return;
+    event.preventDefault();
+    swap(message);
+    htmx.trigger(event.target, "htmx:wsAfterMessage", event.detail);
   });
 
   document.addEventListener("htmx:wsAfterMessage", (event) => {

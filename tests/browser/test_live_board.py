@@ -93,3 +93,33 @@ def test_it_never_shows_a_group_limited_supervisor_another_group_s_rows(page, po
                                       "cells => cells.map(c => c.textContent)")
     assert set(names) <= {"Live Standard"}
     assert page.locator("select[name=group] option").all_inner_texts() == ["Live Standard"]
+
+
+def test_it_adds_new_positions_and_removes_closed_ones_as_the_market_trades(page, portal,
+                                                                            simulator):
+    simulator.control(market_paused=False, event_rate=40)
+    open_board(page, portal, "sam")
+    first = set(page.eval_on_selector_all("#live-positions tr[id^='pos-']",
+                                          "rows => rows.map(r => r.id)"))
+    shown = page.evaluate("window.__live")
+    page.wait_for_function(f"window.__live > {shown + 20}", timeout=30000)
+    simulator.control(market_paused=True)
+    token = simulator.login()["access_token"]
+
+    def open_now() -> set[str]:
+        records = requests.get(f"{simulator.url}/api/v1/manager/positions",
+                               params={"page": -1}, headers={"Authorization": f"Bearer {token}"},
+                               timeout=10).json()["data"]["records"]
+        return {f"pos-{p['id']}" for p in records}
+
+    truth = open_now()
+    page.wait_for_function(
+        """(truth) => {
+             const ids = Array.from(document.querySelectorAll("#live-positions tr[id^='pos-']"),
+                                    r => r.id);
+             return ids.length === truth.length && ids.every(id => truth.includes(id));
+           }""", arg=sorted(truth), timeout=30000)
+    assert truth - first and first - truth  # some opened, some closed meanwhile
+    assert page.locator("#live-feed tr[id^='feed-']").count() > 0
+    count = page.locator("[data-live-count='#live-positions']").first.inner_text()
+    assert count == f"({len(truth)})"
