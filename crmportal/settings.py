@@ -17,6 +17,7 @@ from crmportal.env import (
     env_list,
     env_str,
 )
+from crmportal.live.layers import embedded_layer, redis_layer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -109,20 +110,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 500, "expiry": 30},
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_layer(REDIS_URL)}
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
 else:
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "crmportal.live.layers.RationedInMemoryChannelLayer",
-                    "CONFIG": {"capacity": 500}}
-    }
+    CHANNEL_LAYERS = {"default": embedded_layer()}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -22,6 +22,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from crmportal.live import publish
+from crmportal.live.layers import embedded_layer, redis_layer
 from crmportal.live.publish import BROADCAST
 from crmportal.live.relay import Relay
 
@@ -62,14 +63,10 @@ def layer(settings):
     """A channel layer of this test's own (in-memory, or Redis with its own prefix)."""
     redis_url = os.environ.get("REDIS_URL")
     if redis_url:
-        settings.CHANNEL_LAYERS = {"default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [redis_url], "prefix": f"t{uuid.uuid4().hex[:10]}",
-                       "capacity": 500, "expiry": 30},
-        }}
+        settings.CHANNEL_LAYERS = {"default": redis_layer(redis_url,
+                                                          prefix=f"t{uuid.uuid4().hex[:10]}")}
     else:
-        settings.CHANNEL_LAYERS = {"default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 500}}}
+        settings.CHANNEL_LAYERS = {"default": embedded_layer()}
     return get_channel_layer()
 
 

@@ -7,6 +7,7 @@ the channel layer.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import re
@@ -16,7 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
+from channels_redis.core import RedisChannelLayer
 
+from crmportal.live.layers import redis_layer
 from tests.live.conftest import BrowserSocket, rows, sign_in, wait_for
 from tests.support.portal import PortalProcess
 from tests.support.staff import PASSWORD
@@ -35,6 +38,20 @@ def redis_database() -> str:
     except redis.RedisError as error:
         pytest.fail(f"Redis is needed at {REDIS} for the scale-out tests: {error}")
     return url
+
+
+async def test_a_socket_or_relay_waits_longer_than_redis_py_s_read_timeout():
+    """BZPOPMIN blocks 5 s inside channels_redis; redis-py 8 stopped reading after 5 s by
+    default and every idle receive raised TimeoutError (django/channels_redis#422)."""
+    layer = RedisChannelLayer(**redis_layer(redis_database(),
+                                            prefix=f"t{random.randint(0, 10**9)}")["CONFIG"])
+    channel = await layer.new_channel()
+    waiting = asyncio.create_task(layer.receive(channel))
+    await asyncio.sleep(12)  # two full BZPOPMIN waits with nothing to read
+    assert not waiting.done(), waiting.exception()
+    await layer.send(channel, {"type": "live.watch"})
+    assert await asyncio.wait_for(waiting, 10) == {"type": "live.watch"}
+    await layer.flush()
 
 
 @pytest.fixture(scope="module")
