@@ -136,6 +136,7 @@ async def test_it_logs_in_again_when_its_token_has_expired(omtrader, layer):
 
 
 async def test_it_skips_bad_frames_and_keeps_relaying(omtrader, layer):
+    omtrader.control(market_paused=True)  # no newer summary replaces the bad one unread
     relay = Relay(layer=layer)
     async with running(relay):
         await wait_for(lambda: relay.ready, what="the first reconcile")
@@ -160,6 +161,7 @@ async def test_it_skips_bad_frames_and_keeps_relaying(omtrader, layer):
                        what="the bad frames to be counted")
         relay.state.settle()
         assert relay.state.bad_payloads >= 1
+        omtrader.control(market_paused=False)
         events = relay.counters.events
         await wait_for(lambda: relay.counters.events > events + 20, what="good events after them")
         assert relay.stream.connected and relay.stream.counters.connects == 1
