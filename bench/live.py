@@ -45,7 +45,7 @@ from websockets.asyncio.client import connect  # noqa: E402
 from tests.support.portal import PortalProcess, free_port  # noqa: E402
 from tests.support.simulator import SimulatorProcess  # noqa: E402
 
-ROW = re.compile(r'<tr id="pos-(\d+)" data-live-into="[^"]*" data-pl="([^"]*)"')
+PL = re.compile(r'<td id="pos-(\d+)-pl" class="[^"]*">([^<]*)</td>')  # a whole row or its cells
 GONE = re.compile(r'<tr id="pos-(\d+)" hx-swap-oob="delete">')
 SNAPSHOT = '<tbody id="live-positions">'
 STALL = 1.0
@@ -177,7 +177,7 @@ class Client:
             self.state = {}
         for pid in GONE.findall(text):
             self.state.pop(int(pid), None)
-        for pid, value in ROW.findall(text):
+        for pid, value in PL.findall(text):
             pid, value = int(pid), number(value)
             self.state[pid] = value
             if measuring:

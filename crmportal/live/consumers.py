@@ -43,7 +43,7 @@ from crmportal.audit.models import AuditEntry
 from crmportal.live import publish, render
 from crmportal.live.publish import BROADCAST, unpack
 from crmportal.live.relay import View, ensure_embedded_relay
-from crmportal.live.render import FLOW, TABLE_BODY, TABLE_ROW, Status, kind_of
+from crmportal.live.render import KINDS, Status, kind_of
 from crmportal.omtrader.errors import OMTraderError
 from crmportal.staff.scope import allowed_group_ids
 
@@ -187,6 +187,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         for key, html in unpack(message):
             pending.pop(key, None)  # re-inserted last: the newest of a row goes out last
             pending[key] = html
+            if key.startswith("pos-"):
+                pending.pop("cells-" + key[4:], None)  # older than the whole row
         if len(pending) > MAX_PENDING:
             # This browser fell behind: forget the backlog, send a snapshot when it catches up.
             pending.clear()
@@ -228,7 +230,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 for key, html in self.pending.items():
                     by_kind.setdefault(kind_of(key), []).append(html)
                 self.pending.clear()
-                for kind in (TABLE_BODY, TABLE_ROW, FLOW):
+                for kind in KINDS:
                     if kind in by_kind:
                         await self._send("".join(by_kind[kind]))
             elif STATUS_KEY in self.pending:

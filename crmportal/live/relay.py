@@ -124,6 +124,9 @@ class Relay:
         self.channel_name = ""
         self.html: dict[int, str] = {}  # position id -> its row as last rendered
         self.steady: dict[int, tuple[tuple, str]] = {}  # render.position_row's cache
+        # position id -> render.steady_key of the row as last published whole: while it holds,
+        # every socket showing the row has it, and an update sends only the moving cells.
+        self.published: dict[int, tuple] = {}
         self.panels: dict[str, str] = {}  # "risk-g6" -> the panel as last rendered
         self.boards: dict[frozenset[int] | None, float] = {}  # watched board views -> expiry
         self.clients: dict[int, float] = {}  # watched clients -> expiry
@@ -396,6 +399,7 @@ class Relay:
             self.limiter.forget(position_id)
             self.html.pop(position_id, None)
             self.steady.pop(position_id, None)
+            self.published.pop(position_id, None)
             if watching and row.group_id is not None:
                 add(self._row_streams(row), f"pos-{position_id}", render.position_gone(position_id))
         if watching:
@@ -407,8 +411,8 @@ class Relay:
         else:
             state.dirty_rows.clear()  # nobody looks: render on demand when someone does
             self.html.clear()
-        # Rows first, as a batch of their own (one kind: the sockets' fast path); the panels
-        # after, so a panel's rendering never holds rows back.
+            self.published.clear()
+        # Rows first; the panels after, so a panel's rendering never holds rows back.
         await self._publish_items(items)
         self._stale_scopes.update(f"g{g}" for g in changed_groups)
         if changed_groups:
@@ -428,13 +432,20 @@ class Relay:
                     only_clients is not None and row.client_id not in only_clients):
                 state.dirty_rows.pop(position_id, None)
                 self.html.pop(position_id, None)
+                self.published.pop(position_id, None)
                 continue
             if position_id not in state.dirty_rows or not self.limiter.allow(position_id, now):
                 continue  # coalesced: the newest state goes out when the row may send again
             del state.dirty_rows[position_id]
-            html = render.position_row(state, row, self.steady)
-            self.html[position_id] = html
-            add(self._row_streams(row), f"pos-{position_id}", html)
+            key = render.steady_key(state, row)
+            if self.published.get(position_id) == key:
+                self.html.pop(position_id, None)  # a snapshot renders the row afresh
+                add(self._row_streams(row), f"cells-{position_id}",
+                    render.position_cells(state, row))
+            else:
+                html = self.html[position_id] = render.position_row(state, row, self.steady)
+                self.published[position_id] = key
+                add(self._row_streams(row), f"pos-{position_id}", html)
             rendered += 1
             if rendered % CHUNK == 0:
                 await self._publish_items(items)  # events that arrive meanwhile wait their turn
@@ -449,7 +460,12 @@ class Relay:
         items.clear()
         async with self._publish:
             for stream, batch in batches:
-                await self.publisher.update(stream, batch)
+                by_kind: dict[str, list[tuple[str, str]]] = {}
+                for item in batch:
+                    by_kind.setdefault(render.kind_of(item[0]), []).append(item)
+                for kind in render.KINDS:  # one kind per message: the sockets' fast path
+                    if kind in by_kind:
+                        await self.publisher.update(stream, by_kind[kind])
 
     async def _render_panels(self, now: float, add) -> None:
         """The aggregate panels of one scope that is due, in slices: between them the loop

@@ -37,13 +37,17 @@ RISK_LABELS = {
 }
 
 
-TABLE_ROW, TABLE_BODY, FLOW = "row", "body", "flow"
+TABLE_ROW, TABLE_CELL, TABLE_BODY, FLOW = "row", "cell", "body", "flow"
+KINDS = (TABLE_BODY, TABLE_ROW, TABLE_CELL, FLOW)  # the order a socket's waiting kinds go in
 
 
 def kind_of(key: str) -> str:
-    """What an item's fragment is, from its key: table rows, table bodies, or flow content."""
+    """What an item's fragment is, from its key: table rows, a row's moving cells, table
+    bodies, or flow content."""
     if key.startswith(("pos-", "feed-")):
         return TABLE_ROW
+    if key.startswith("cells-"):
+        return TABLE_CELL
     if key.startswith("body-"):
         return TABLE_BODY
     return FLOW
@@ -123,13 +127,20 @@ ROW_STEADY = ("id", "account_id", "group", "group_id", "symbol", "side", "side_b
 ROW_MOVING = ("price", "profit", "pl_class", "total_profit", "total_class")
 
 
+def steady_key(state: BoardState, row: LivePosition) -> tuple:
+    """What the row shows besides its moving cells: when it changes, the whole row goes out."""
+    position = row.position
+    return (position.account_id, row.group_id, state.group_name(row.group_id),
+            position.symbol_id, position.symbol, position.side, position.volume_current,
+            position.price_open)
+
+
 def position_row(state: BoardState, row: LivePosition,
                  steady: dict[int, tuple[tuple, str]] | None = None) -> str:
     """One row of the positions table. `steady`, kept by the caller, holds each row's stamp
     with the fields that rarely move filled in, so a price or P/L change fills only five."""
     position = row.position
-    key = (position.account_id, row.group_id, state.group_name(row.group_id), position.symbol_id,
-           position.symbol, position.side, position.volume_current, position.price_open)
+    key = steady_key(state, row)
     known = steady.get(position.id) if steady is not None else None
     if known is not None and known[0] == key:
         template = known[1]
@@ -137,10 +148,21 @@ def position_row(state: BoardState, row: LivePosition,
         template = _steady_stamp(state, row)
         if steady is not None:
             steady[position.id] = (key, template)
-    return mark_safe(template.format(  # noqa: S308 - digits and class names only
-        price=_digits(state.price_of(row)), profit=_digits(row.profit),
-        pl_class=_sign_class(row.profit), total_profit=_digits(row.total_profit),
-        total_class=_sign_class(row.total_profit)))
+    return mark_safe(template.format(**_moving(state, row)))  # noqa: S308 - see _moving
+
+
+def position_cells(state: BoardState, row: LivePosition) -> str:
+    """The row's moving cells (price, P/L, total P/L), swapped by their own ids."""
+    template = stamp("position-cells", ("id", *ROW_MOVING))
+    return mark_safe(template.format(  # noqa: S308 - see _moving
+        id=row.position.id, **_moving(state, row)))
+
+
+def _moving(state: BoardState, row: LivePosition) -> dict[str, str]:
+    """Digits, a sign and a point, or a class name: nothing to escape."""
+    return {"price": _digits(state.price_of(row)), "profit": _digits(row.profit),
+            "pl_class": _sign_class(row.profit), "total_profit": _digits(row.total_profit),
+            "total_class": _sign_class(row.total_profit)}
 
 
 def _steady_stamp(state: BoardState, row: LivePosition) -> str:

@@ -55,7 +55,7 @@ def test_it_shows_a_position_s_new_p_and_l_without_a_reload(page, portal, simula
              and str(p["account_id"]) not in at_risk}
     shown = page.eval_on_selector_all(
         "#live-positions tr[id^='pos-']",
-        "rows => rows.map(r => [r.id, r.cells[3].textContent, r.dataset.pl])")
+        "rows => rows.map(r => [r.id, r.cells[3].textContent, r.cells[8].textContent])")
     rows = [(row_id, symbol, pl) for row_id, symbol, pl in shown if int(row_id[4:]) in plain]
     symbol = rows[0][1]
     before = {row_id: pl for row_id, code, pl in rows if code == symbol}
@@ -63,13 +63,14 @@ def test_it_shows_a_position_s_new_p_and_l_without_a_reload(page, portal, simula
     simulator.shock(symbol, 1)
     row_id = page.wait_for_function(
         """(before) => Object.keys(before).find(id => {
-               const row = document.getElementById(id);
-               return row && row.getAttribute('data-pl') !== before[id];
+               const cell = document.getElementById(id + '-pl');
+               return cell && cell.textContent !== before[id];
            })""", arg=before).json_value()
     cell = page.locator(f"#{row_id} td").nth(8)
-    after = float(page.locator(f"#{row_id}").get_attribute("data-pl"))
-    assert cell.inner_text() == page.locator(f"#{row_id}").get_attribute("data-pl")
+    assert cell.get_attribute("id") == f"{row_id}-pl"  # the P/L column, swapped by itself
+    after = float(cell.inner_text())
     assert ("neg" in cell.get_attribute("class")) == (after < 0)
+    assert "flash" in cell.get_attribute("class")  # the brief highlight on change
     assert page.evaluate("window.__marker") == "kept"  # the same page: no reload
     assert page.locator("#live-status").inner_text() == "Live"
     assert page.locator("#live-exposure-all svg.exposure-chart").count() == 1

@@ -26,7 +26,9 @@ from crmportal.live.layers import embedded_layer, redis_layer
 from crmportal.live.publish import BROADCAST
 from crmportal.live.relay import Relay
 
-ROW = re.compile(r'<tr id="pos-(\d+)" data-live-into="[^"]*" data-pl="([^"]*)" data-group="(\d*)"')
+ROW = re.compile(r'<tr id="pos-(\d+)" data-live-into="[^"]*" data-group="(\d*)">.*?'
+                 r'<td id="pos-\1-pl" class="[^"]*">([^<]*)</td>')
+PL = re.compile(r'<td id="pos-(\d+)-pl" class="[^"]*">([^<]*)</td>')
 GONE = re.compile(r'<tr id="pos-(\d+)" hx-swap-oob="delete">')
 ORIGIN = "http://127.0.0.1"
 
@@ -44,8 +46,13 @@ async def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: st
 
 
 def rows(html: str) -> dict[int, tuple[str, str]]:
-    """Position id -> (P/L, group id) of every row in a message."""
-    return {int(pid): (pl, group) for pid, pl, group in ROW.findall(html)}
+    """Position id -> (P/L, group id) of every whole row in a message."""
+    return {int(pid): (pl, group) for pid, group, pl in ROW.findall(html)}
+
+
+def profits(html: str) -> dict[int, str]:
+    """Position id -> P/L of every row or row's moving cells in a message."""
+    return {int(pid): pl for pid, pl in PL.findall(html)}
 
 
 @pytest.fixture

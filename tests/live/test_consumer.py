@@ -156,6 +156,33 @@ async def test_it_keeps_only_the_newest_state_for_a_browser_that_does_not_answer
     await socket.close()
 
 
+async def test_it_sends_a_waiting_row_before_newer_cells_and_drops_older_ones(layer,
+                                                                              supervisor):
+    relay = await StandIn(layer).start()
+    socket = LiveSocket("/ws/live/", await session_cookie(supervisor), ack=False)
+    assert (await socket.connect())[0]
+    await relay.answer()
+    await socket.receive()
+    await socket.receive()
+    for _ in range(WINDOW - 2):  # fill the window
+        await relay.row("live.all", "feed-1", '<tr id="feed-1"></tr>')
+        await socket.receive()
+    await relay.row("live.all", "cells-1", '<td id="pos-1-pl">old</td>')
+    await relay.row("live.all", "pos-1", '<tr id="pos-1"><td id="pos-1-pl">row</td></tr>')
+    await relay.row("live.all", "cells-2", '<td id="pos-2-pl">before</td>')
+    await relay.row("live.all", "cells-2", '<td id="pos-2-pl">after</td>')
+    await relay.row("live.all", "pos-3", '<tr id="pos-3"><td id="pos-3-pl">row</td></tr>')
+    await relay.row("live.all", "cells-3", '<td id="pos-3-pl">newer</td>')
+    assert await socket.nothing_for(0.3)
+
+    await socket.communicator.send_to(text_data="ack")  # rows first, then cells: one kind each
+    assert await socket.receive() == ('<tr id="pos-1"><td id="pos-1-pl">row</td></tr>'
+                                      '<tr id="pos-3"><td id="pos-3-pl">row</td></tr>')
+    assert await socket.receive() == ('<td id="pos-2-pl">after</td>'
+                                      '<td id="pos-3-pl">newer</td>')
+    await socket.close()
+
+
 async def test_it_swaps_a_backlog_for_a_snapshot_when_the_browser_falls_far_behind(
         layer, supervisor):
     relay = await StandIn(layer).start()

@@ -17,7 +17,7 @@ import requests
 
 from crmportal.live.publish import ALL, group_stream, unpack
 from crmportal.live.relay import Relay, View
-from tests.live.conftest import GONE, Tap, rows, running, wait_for
+from tests.live.conftest import GONE, Tap, profits, rows, running, wait_for
 
 BOARD = View("board", None).to_message()
 
@@ -69,7 +69,7 @@ async def test_it_turns_upstream_events_into_rows_for_each_group(omtrader, layer
             seen = {}
             for message in updates(tap):
                 for _key, html in unpack(message):
-                    seen.update({pid: Decimal(pl) for pid, (pl, _) in rows(html).items()})
+                    seen.update({pid: Decimal(pl) for pid, pl in profits(html).items()})
             return all(seen.get(pid) == truth[pid] for pid in moved)
 
         await tap.until(lambda m: arrived(), what=f"the new P/L of {len(moved)} {symbol} rows")
@@ -81,6 +81,19 @@ async def test_it_turns_upstream_events_into_rows_for_each_group(omtrader, layer
         for message in updates(tap):
             if message["stream"] == group_stream(6):
                 assert {g for _, g in rows(message["html"]).values()} <= {"6"}
+                assert set(profits(message["html"])) <= set(in_group_6) | set(
+                    rows(message["html"]))
+
+        # Those rows went out whole; now every socket has them, and only moving cells travel.
+        already = len(tap.messages)
+        omtrader.shock(symbol, -2)
+        truth = open_positions(omtrader)
+        moved = {pid for pid in ids if pid in truth}
+        await tap.until(lambda m: arrived(), what="the P/L after a second move")
+        keys = {key for m in tap.messages[already:] if m["type"] == "live.update"
+                for key, _ in unpack(m)}
+        assert {f"cells-{pid}" for pid in moved} <= keys
+        assert not {f"pos-{pid}" for pid in moved} & keys
 
 
 async def test_it_reconnects_resubscribes_and_reconciles_what_it_missed(omtrader, layer):
@@ -197,7 +210,7 @@ async def test_it_makes_the_same_rows_from_rest_polling(omtrader, layer, setting
                 elif message["type"] == "live.update":
                     for pid in GONE.findall(message["html"]):
                         state.pop(int(pid), None)
-                    state.update({pid: pl for pid, (pl, _) in rows(message["html"]).items()})
+                    state.update(profits(message["html"]))
             return state
 
         expected = {pid: value.normalize() for pid, value in truth.items()}

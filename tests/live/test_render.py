@@ -70,6 +70,17 @@ def test_a_row_rendered_again_fills_in_what_moved_and_what_did_not():
     assert "Group 7" in html and ">0.10<" in html
 
 
+def test_a_row_s_moving_cells_are_the_row_s_own_cells():
+    state, live = board(), row()
+    cells = render.position_cells(state, live)
+    assert cells == render.render("position-cells", {"r": {
+        "id": 41, "price": state.price_of(live), "profit": live.profit, "pl_class": "neg",
+        "total_profit": live.total_profit, "total_class": "neg"}})
+    assert cells.startswith('<td id="pos-41-price" class="num">1.08344</td>')
+    assert render.position_row(state, live).endswith(cells + "</tr>")
+    assert render.kind_of("cells-41") == render.TABLE_CELL != render.kind_of("pos-41")
+
+
 def test_a_stamped_row_escapes_what_the_template_would_escape():
     state, live = board(HOSTILE), row()
     html = render.position_row(state, live, {})

@@ -80,14 +80,15 @@ def deployment(simulator):
 
 
 def moved_row(sockets: list[BrowserSocket], since: float) -> dict[int, str] | None:
-    """Position rows (the exact HTML) that every socket received after `since`."""
+    """P/L cells of position rows (the exact HTML, whole rows or moving cells) that every
+    socket received after `since`."""
     found: list[dict[int, str]] = []
     for socket in sockets:
         seen = {}
         for text in socket.since(since):
             if SNAPSHOT in text:
                 continue
-            for match in re.finditer(r'<tr id="pos-(\d+)".*?</tr>', text):
+            for match in re.finditer(r'<td id="pos-(\d+)-pl" class="[^"]*">[^<]*</td>', text):
                 seen.setdefault(int(match.group(1)), set()).add(match.group(0))
         found.append(seen)
     common = {pid: rows_a & found[1].get(pid, set()) for pid, rows_a in found[0].items()}
@@ -110,7 +111,7 @@ async def test_it_gives_browsers_on_both_portals_the_same_event_and_survives_its
         simulator.shock(symbol, 2)
         same = await wait_for(lambda: moved_row([one, two], started), 20,
                               "the same row on both portals")
-        assert all(f'<tr id="pos-{pid}"' in html for pid, html in same.items())
+        assert all(f'<td id="pos-{pid}-pl"' in html for pid, html in same.items())
 
         # The active relay dies without a word: the waiting one takes the lock over.
         relays[0].stop(kill=True)
