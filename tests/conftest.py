@@ -42,6 +42,18 @@ def roleless(db, django_user_model):
     return django_user_model.objects.create_user("nobody", password=PASSWORD)
 
 
+@pytest.fixture(autouse=True)
+def close_the_shared_sync_thread_s_connection():
+    """Async code reaches the database through asgiref's one shared sync thread, whose
+    connection outlives the test (CONN_MAX_AGE): PostgreSQL then refuses to drop the test
+    database at the end of the run while that session is open."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
 @pytest.fixture(scope="session")
 def simulator():
     """One simulator process for the whole run; tests that change its knobs reset it."""
