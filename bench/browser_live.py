@@ -58,7 +58,7 @@ def measure(browser, url: str, seconds: float, htmx_swaps: bool) -> dict:
     page.wait_for_url("**/live/")
     page.wait_for_selector("#live-positions tr[id^='pos-']", state="attached")
     page.evaluate("window.__applied = []")
-    time.sleep(seconds)
+    time.sleep(seconds)  # the observation window: the page applies what the market sends
     applied = page.evaluate("window.__applied")
     page.close()
     steps = sorted(ms for rows, ms in applied if rows >= 100)

@@ -122,7 +122,6 @@ class Relay:
         self.ready = False
         self.stream: EventStream | None = None
         self.channel_name = ""
-        self.html: dict[int, str] = {}  # position id -> its row as last rendered
         self.steady: dict[int, tuple[tuple, str]] = {}  # render.position_row's cache
         # position id -> render.steady_key of the row as last published whole: while it holds,
         # every socket showing the row has it, and an update sends only the moving cells.
@@ -397,7 +396,6 @@ class Relay:
 
         for position_id, row in gone.items():
             self.limiter.forget(position_id)
-            self.html.pop(position_id, None)
             self.steady.pop(position_id, None)
             self.published.pop(position_id, None)
             if watching and row.group_id is not None:
@@ -410,7 +408,6 @@ class Relay:
                     add((ALL, self._group_stream(item.group_id)), f"feed-{item.n}", item.html)
         else:
             state.dirty_rows.clear()  # nobody looks: render on demand when someone does
-            self.html.clear()
             self.published.clear()
         # Rows first; the panels after, so a panel's rendering never holds rows back.
         await self._publish_items(items)
@@ -431,7 +428,6 @@ class Relay:
             if row is None or row.group_id is None or (
                     only_clients is not None and row.client_id not in only_clients):
                 state.dirty_rows.pop(position_id, None)
-                self.html.pop(position_id, None)
                 self.published.pop(position_id, None)
                 continue
             if position_id not in state.dirty_rows or not self.limiter.allow(position_id, now):
@@ -439,11 +435,10 @@ class Relay:
             del state.dirty_rows[position_id]
             key = render.steady_key(state, row)
             if self.published.get(position_id) == key:
-                self.html.pop(position_id, None)  # a snapshot renders the row afresh
                 add(self._row_streams(row), f"cells-{position_id}",
                     render.position_cells(state, row))
             else:
-                html = self.html[position_id] = render.position_row(state, row, self.steady)
+                html = render.position_row(state, row, self.steady)
                 self.published[position_id] = key
                 add(self._row_streams(row), f"pos-{position_id}", html)
             rendered += 1
@@ -611,12 +606,7 @@ class Relay:
         fragment (table bodies, then flow content), each sent as its own message."""
         state = self.state
         rows = sorted(state.rows_in(view.groups, view.client), key=lambda r: -r.position.id)
-        rows_html = []
-        for row in rows:
-            html = self.html.get(row.position.id)
-            if html is None:
-                html = self.html[row.position.id] = render.position_row(state, row, self.steady)
-            rows_html.append(html)
+        rows_html = [render.position_row(state, row, self.steady) for row in rows]
         empty = "No open positions." if self.ready else ""
         if view.kind == "client":
             return [render.client_panel(rows_html, self.status, empty)]
