@@ -97,8 +97,8 @@ def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool) -> Portal
     portal.manage("shell", "-c", (
         "from crmportal.staff.accounts import create_staff\n"
         f"for name in [{names}]:\n"
-        f"    create_staff(name, 'Back office', {PASSWORD!r})\n"
-        f"create_staff('benchkyc', 'Compliance', {PASSWORD!r})\n"))
+        f"    create_staff(name, 'Back office', {PASSWORD!r}, all_groups=True)\n"
+        f"create_staff('benchkyc', 'Compliance', {PASSWORD!r}, all_groups=True)\n"))
     return portal
 
 
@@ -218,7 +218,7 @@ def _index_at_scale(count: int) -> None:
 
     call_command("migrate", verbosity=0)
     email, phone = _fill(f"{workdir}/db.sqlite3", count)
-    everyone = create_staff("all", "Back office", PASSWORD)
+    everyone = create_staff("all", "Back office", PASSWORD, all_groups=True)
     scoped = create_staff("scoped", "Back office", PASSWORD, group_ids=[7])
     print(f"\nList database work over {count:,} indexed clients (SQLite, median of 20):")
     cases = [("no filter, newest first", everyone, ""),

@@ -12,7 +12,9 @@ from tests.support.staff import PASSWORD
 @pytest.fixture
 def make_staff(db):
     def make(username: str, role: str, group_ids: list[int] | None = None, time_zone: str = ""):
-        return create_staff(username, role, PASSWORD, group_ids=group_ids, time_zone=time_zone)
+        # No groups given: the member sees every group (explicitly; scope fails closed).
+        return create_staff(username, role, PASSWORD, group_ids=group_ids,
+                            all_groups=group_ids is None, time_zone=time_zone)
 
     return make
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from crmportal.live.render import Scope
 from crmportal.omtrader.client import get_client
 from crmportal.paging import positive_int
-from crmportal.staff.scope import allowed_group_ids, require_group
+from crmportal.staff.scope import allowed_group_ids, may_see_group
 
 SOCKET_PATH = "/ws/live/"
 
@@ -34,7 +34,8 @@ def board(request: HttpRequest) -> HttpResponse:
     names = {g.id: g.name for g in groups}
     selected = positive_int(request.GET.get("group"), 0) or None
     if selected is not None:
-        require_group(request.user, selected)
+        if not may_see_group(request.user, selected):
+            raise Http404("No such group.")  # out of scope answers like missing
         scopes = [Scope.group(selected)]
         label = names.get(selected, f"Group {selected}")
     elif allowed is None:

@@ -15,6 +15,7 @@ def create_staff(
     role: str,
     password: str,
     group_ids: list[int] | None = None,
+    all_groups: bool = False,
     email: str = "",
     time_zone: str = "",
 ):
@@ -26,7 +27,9 @@ def create_staff(
     user.save()
     user.groups.set([Group.objects.get(name=role)])
     StaffProfile.objects.update_or_create(
-        user=user, defaults={"group_ids": sorted(group_ids or []), "time_zone": time_zone}
+        user=user,
+        defaults={"group_ids": sorted(group_ids or []), "all_groups": all_groups,
+                  "time_zone": time_zone},
     )
     return user
 

@@ -12,8 +12,12 @@ class StaffProfile(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
     )
-    # OMTrader group ids this member is limited to; empty means every group.
+    # The OMTrader groups this member may see. Scope fails closed: no groups and no
+    # all_groups means nothing at all (crmportal/staff/scope.py).
     group_ids = models.JSONField(default=list, blank=True)
+    all_groups = models.BooleanField(
+        default=False, help_text="Sees every OMTrader group, now and future ones."
+    )
     time_zone = models.CharField(max_length=64, blank=True)
 
     class Meta:

@@ -14,6 +14,8 @@ PERMISSIONS = {
     "view_live_board": "Can watch the live supervisor board",
     "manage_groups": "Can edit groups, commissions and symbols",
     "view_audit": "Can view the audit log",
+    "export_clients": "Can export client lists as CSV",
+    "manage_staff": "Can manage staff: roles, group scope, second factor; see staff audit entries",
 }
 
 BACK_OFFICE = "Back office"
@@ -28,8 +30,10 @@ ROLES = {
         "change_accounts",
         "transfer_money",
         "view_trading",
+        "export_clients",
     ],
-    COMPLIANCE: ["view_clients", "view_sensitive_data", "review_kyc", "view_trading", "view_audit"],
+    COMPLIANCE: ["view_clients", "view_sensitive_data", "review_kyc", "view_trading", "view_audit",
+                 "export_clients"],
     SUPERVISOR: ["view_clients", "view_trading", "view_live_board"],
     ADMINISTRATOR: list(PERMISSIONS),
 }

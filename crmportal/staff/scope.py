@@ -1,31 +1,54 @@
-"""Group scope: which OMTrader groups a staff member may see. Used by views, actions and live."""
+"""Group scope: the one module that decides what a staff member sees and may change.
+
+The rule:
+- A member limited to groups G sees a client when the client's preferred group or any of its
+  accounts' groups is in G; they then see only the accounts in G and only the orders,
+  positions, deals and transactions of those accounts.
+- A write to what a client's groups share (the client record, KYC) needs every group the
+  client touches in G. A write to one account needs that account's group in G.
+- Out of scope answers exactly like missing (404), so ids cannot be probed.
+- Scope fails closed: no groups and no explicit "all groups" flag means nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from django.core.exceptions import PermissionDenied
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from crmportal.staff.models import StaffProfile
 
+EVERY_GROUP = None  # what allowed_group_ids() answers for a member with "all groups"
+
 
 def allowed_group_ids(user) -> frozenset[int] | None:
-    """The groups the user is limited to, or None when they may see every group."""
-    if not user.is_authenticated:
+    """The groups the user may see: a set (maybe empty), or None for every group."""
+    if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
     cached = getattr(user, "_allowed_group_ids", False)
     if cached is not False:
         return cached
     profile = StaffProfile.objects.filter(user=user).first()
-    ids = frozenset(int(g) for g in profile.group_ids) if profile and profile.group_ids else None
+    if profile is None:
+        ids: frozenset[int] | None = frozenset()
+    elif profile.all_groups:
+        ids = EVERY_GROUP
+    else:
+        ids = frozenset(int(g) for g in profile.group_ids or ())
     user._allowed_group_ids = ids
     return ids
 
 
+def forget(user) -> None:
+    """Drop the scope remembered on this user object (after a change to it)."""
+    if hasattr(user, "_allowed_group_ids"):
+        del user._allowed_group_ids
+
+
 def may_see_group(user, group_id: int | None) -> bool:
     allowed = allowed_group_ids(user)
-    if allowed is None:
-        return user.is_authenticated
+    if allowed is EVERY_GROUP:
+        return True
     return group_id is not None and int(group_id) in allowed
 
 
@@ -33,6 +56,50 @@ def may_see_any_group(user, group_ids: Iterable[int | None]) -> bool:
     return any(may_see_group(user, group_id) for group_id in group_ids)
 
 
-def require_group(user, group_id: int | None) -> None:
-    if not may_see_group(user, group_id):
-        raise PermissionDenied("This record belongs to a group outside your scope.")
+def may_see_every_group(user, group_ids: Iterable[int | None]) -> bool:
+    """True when each group is in scope (a None group, unknown, counts as out of scope)."""
+    return all(may_see_group(user, group_id) for group_id in group_ids)
+
+
+@dataclass(frozen=True)
+class ClientScope:
+    """What one member may see and do of one client."""
+
+    visible: bool
+    accounts: tuple  # the client's accounts in scope
+    hidden_accounts: int  # how many are not (shown as a count, nothing else)
+    may_write: bool  # every group the client touches is in scope
+
+    @property
+    def account_ids(self) -> frozenset[int]:
+        return frozenset(account.id for account in self.accounts)
+
+
+def groups_of_client(client: Any, accounts: Sequence[Any]) -> list[int | None]:
+    """Every group a client touches: the preferred group (when set) and each account's."""
+    groups = [account.group_id for account in accounts]
+    if client.preferred_group is not None:
+        groups.append(client.preferred_group)
+    return groups
+
+
+def client_scope(user, client: Any, accounts: Sequence[Any]) -> ClientScope:
+    groups = groups_of_client(client, accounts)
+    every = allowed_group_ids(user) is EVERY_GROUP
+    shown = tuple(account for account in accounts if may_see_group(user, account.group_id))
+    return ClientScope(
+        visible=every or may_see_any_group(user, groups),
+        accounts=shown,
+        hidden_accounts=len(accounts) - len(shown),
+        # A client in no group at all can be changed only by a member who sees every group.
+        may_write=every or (bool(groups) and may_see_every_group(user, groups)),
+    )
+
+
+def may_write_account(user, account: Any) -> bool:
+    return may_see_group(user, account.group_id)
+
+
+def in_scope(user, items: Iterable[Any], account_ids: frozenset[int]) -> list:
+    """Trading records (positions, orders, deals, transactions) of the visible accounts."""
+    return [item for item in items if item.account_id in account_ids]

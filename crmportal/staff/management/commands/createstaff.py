@@ -22,7 +22,11 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--role", required=True, help=", ".join(ROLE_SLUGS))
         parser.add_argument(
-            "--groups", default="", help="OMTrader group ids, e.g. 1,2 (none = all groups)"
+            "--groups", default="", help="OMTrader group ids the member may see, e.g. 1,2"
+        )
+        parser.add_argument(
+            "--all-groups", action="store_true",
+            help="the member sees every OMTrader group (without it and --groups: none)",
         )
         parser.add_argument("--email", default="")
         parser.add_argument("--time-zone", default="")
@@ -35,16 +39,22 @@ class Command(BaseCommand):
             role = role_for_slug(options["role"])
         except ValueError as error:
             raise CommandError(str(error)) from None
+        group_ids = _group_ids(options["groups"])
+        if group_ids and options["all_groups"]:
+            raise CommandError("give either --groups or --all-groups, not both")
         password, generated = self._password(options["password_stdin"])
         user = create_staff(
             options["username"],
             role,
             password,
-            group_ids=_group_ids(options["groups"]),
+            group_ids=group_ids,
+            all_groups=options["all_groups"],
             email=options["email"],
             time_zone=options["time_zone"],
         )
         self.stdout.write(f"Staff member {user.username} has the role {role}.")
+        if not group_ids and not options["all_groups"]:
+            self.stdout.write("They see no OMTrader group yet: give --groups or --all-groups.")
         if generated:
             self.stdout.write(f"Generated password: {password}")
 

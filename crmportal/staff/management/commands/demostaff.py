@@ -19,5 +19,5 @@ class Command(BaseCommand):
         password = env_str("DEMO_PASSWORD", "demo-pass-2026")
         self.stdout.write(f"Demo staff logins (password for all: {password}):")
         for username, role in DEMO_USERS:
-            create_staff(username, role, password)
+            create_staff(username, role, password, all_groups=True)
             self.stdout.write(f"  {username:<11} {role}")
