@@ -1,4 +1,8 @@
-"""Turn service-layer errors that escape a view into friendly pages, never a 500."""
+"""Turn service-layer errors that escape a view into friendly pages, never a 500.
+
+Views handle refusals of their own writes (field errors land on the form); a refusal that
+escapes a view is a read OMTrader would not answer (a 4xx other than 401/403/404): the page
+says so with OMTrader's message, status 502."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import logging
 from django.http import Http404
 from django.shortcuts import render
 
-from crmportal.omtrader.errors import Forbidden, NotFound, Unauthorized, Unavailable
+from crmportal.omtrader.errors import Forbidden, NotFound, Rejected, Unauthorized, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +33,12 @@ class OMTraderErrorMiddleware:
             if request.htmx:
                 template += "#unavailable-panel"
             return render(request, template, {"reason": reason}, status=503)
+        if isinstance(exception, Rejected):
+            log.warning("OMTrader refused a read for %s: %s", request.path, exception.message)
+            template = "omtrader_refused.html"
+            if request.htmx:
+                template += "#refused-panel"
+            return render(request, template, {"message": exception.message}, status=502)
         return None
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
+from django.db.models import CharField
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -9,8 +11,26 @@ from django.views.decorators.vary import vary_on_headers
 
 from crmportal.audit.forms import AuditFilterForm
 from crmportal.audit.models import AuditEntry
+from crmportal.clients import index
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.paging import PAGE_SIZES, page_size, positive_int
+from crmportal.staff.scope import allowed_group_ids
+
+# Entries about clients (and, as the areas come, trading accounts) are shown by group scope;
+# every other entry (staff, sign-ins, refusals, system) only to members who manage staff.
+SCOPED_ENTITY_TYPES = ("client", "account")
+
+
+def _entries_for(user):
+    """The audit entries this member may read."""
+    entries = AuditEntry.objects.order_by("-id")
+    if user.has_perm("staff.manage_staff"):
+        return entries
+    entries = entries.filter(entity_type__in=SCOPED_ENTITY_TYPES)
+    if allowed_group_ids(user) is None:
+        return entries
+    visible = index.visible_to(user).annotate(text_id=Cast("id", CharField()))
+    return entries.filter(entity_type="client", entity_id__in=visible.values("text_id"))
 
 
 @require_GET
@@ -18,7 +38,7 @@ from crmportal.paging import PAGE_SIZES, page_size, positive_int
 @permission_required("staff.view_audit", raise_exception=True)
 def audit_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
-    entries = AuditEntry.objects.order_by("-id")
+    entries = _entries_for(request.user)
     if form.is_bound and form.is_valid():
         entries = form.filter(entries)
     elif form.is_bound:
@@ -27,7 +47,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     page = paginator.get_page(positive_int(request.GET.get("page"), 1))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "page_sizes": PAGE_SIZES}
+    context = {"form": form, "page": page, "query": query.urlencode(), "page_sizes": PAGE_SIZES,
+               "scoped": not request.user.has_perm("staff.manage_staff")}
     template = "audit/audit_list.html"
     if wants_partial(request):
         template += "#audit-table"

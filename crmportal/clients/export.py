@@ -14,8 +14,10 @@ from crmportal.clients import kyc
 from crmportal.clients.fields import FIELDS, enum_label, mask
 
 CHUNK_ROWS = 500
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets, also
+# after leading whitespace (tabs, new lines, spaces), and in their full-width forms, which
+# some spreadsheets fold to ASCII.
+FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 HEADER = ["Id", "KYC", *(field.label for field in FIELDS.values())]
@@ -23,7 +25,9 @@ HEADER = ["Id", "KYC", *(field.label for field in FIELDS.values())]
 
 def safe(cell: str) -> str:
     """Neutralise formula injection: a leading quote makes the cell plain text."""
-    if cell.startswith(FORMULA_START) and not _NUMBER.fullmatch(cell):
+    if _NUMBER.fullmatch(cell):
+        return cell
+    if cell.startswith(("\t", "\r", "\n")) or cell.lstrip().startswith(FORMULA_START):
         return "'" + cell
     return cell
 

@@ -40,7 +40,7 @@ from crmportal.omtrader.concurrent import gather_each
 from crmportal.omtrader.entities import Client, TradingAccount
 from crmportal.omtrader.enums import EnumValue
 from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected
-from crmportal.staff.scope import allowed_group_ids
+from crmportal.staff.scope import allowed_group_ids, may_see_every_group
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,19 @@ def visible_to(user, rows: QuerySet[ClientIndex] | None = None) -> QuerySet[Clie
         return rows
     in_groups = ClientIndexGroup.objects.filter(group_id__in=allowed).values("client_id")
     return rows.filter(Q(preferred_group__in=allowed) | Q(id__in=in_groups))
+
+
+def writable_by(user, rows: Iterable[ClientIndex]) -> set[int]:
+    """The ids of these clients whose every group (preferred and accounts') is in scope."""
+    rows = list(rows)
+    groups = {row.id: [row.preferred_group] if row.preferred_group is not None else []
+              for row in rows}
+    links = ClientIndexGroup.objects.filter(client_id__in=list(groups))
+    for client_id, group_id in links.values_list("client_id", "group_id"):
+        groups[client_id].append(group_id)
+    every = allowed_group_ids(user) is None
+    return {cid for cid, gids in groups.items()
+            if every or (gids and may_see_every_group(user, gids))}
 
 
 def digits(text: str) -> str:

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from crmportal.audit.models import AuditEntry
 from crmportal.clients.fields import FOUR_EYES
+from crmportal.clients.models import KycReview
 
 PENDING, APPROVED, REJECTED, UNKNOWN = "pending", "approved", "rejected", "unknown"
 STATES = {PENDING: "Pending", APPROVED: "Approved", REJECTED: "Rejected"}
@@ -89,12 +90,26 @@ def last_identity_change(client_id: int) -> AuditEntry | None:
 
 
 def four_eyes_blocks(user, client_id: int) -> AuditEntry | None:
-    """The entry that stops `user` approving this client's KYC, or None when they may."""
-    entry = last_identity_change(client_id)
-    if entry is None:
-        return None
-    same = entry.actor_id == user.pk if entry.actor_id else entry.actor_username == user.username
-    return entry if same else None
+    """The entry that stops `user` approving this client's KYC, or None when they may.
+
+    Every identity or document edit the member made since the client's last KYC decision
+    counts, the newest first: those that succeeded and those whose outcome is unknown (they may
+    have been applied upstream). Only edits OMTrader refused outright do not count. A later
+    edit by someone else does not lift it."""
+    entries = AuditEntry.objects.filter(
+        entity_type="client", entity_id=str(client_id), action__in=EDIT_ACTIONS,
+        outcome__in=(AuditEntry.Outcome.OK, AuditEntry.Outcome.FAILED),
+    ).filter(Q(actor_id=user.pk) | Q(actor__isnull=True, actor_username=user.get_username()))
+    decided = (KycReview.objects.filter(client_id=client_id, upstream_outcome=KycReview.Outcome.OK)
+               .order_by("-decided_at").values_list("decided_at", flat=True).first())
+    if decided is not None:
+        entries = entries.filter(created_at__gt=decided)
+    entries = entries.order_by("-id").only("id", "actor_id", "actor_username", "created_at",
+                                          "after", "action", "outcome")
+    for entry in entries.iterator(chunk_size=50):
+        if FOUR_EYES & set(entry.after or {}):
+            return entry
+    return None
 
 
 def approver_id(omt) -> int | None:

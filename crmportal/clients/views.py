@@ -50,22 +50,25 @@ from crmportal.omtrader.entities import Client, Group, TradingAccount
 from crmportal.omtrader.enums import table
 from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
-from crmportal.staff.scope import allowed_group_ids, may_see_any_group
+from crmportal.staff.scope import (
+    ClientScope,
+    allowed_group_ids,
+    client_scope,
+    in_scope,
+    may_see_group,
+)
 
 UNANSWERED = ("OMTrader did not answer in time; the change may not have been saved. "
               "Open the client again to check before you retry.")
+NOT_FOUND = "OMTrader has no client with this id."
+NOT_EVERY_GROUP = ("This client also has accounts in groups outside your scope, so changes to "
+                   "the client record and KYC need a colleague who sees all of them.")
 
 # -- access helpers ----------------------------------------------------------------------------
 
 
 def _may_see_sensitive(user) -> bool:
     return user.has_perm("staff.view_sensitive_data")
-
-
-def _require_scope(user, client: Client, accounts) -> None:
-    groups = [client.preferred_group, *(account.group_id for account in accounts)]
-    if not may_see_any_group(user, groups):
-        raise PermissionDenied("This client belongs to groups outside your scope.")
 
 
 def _accounts_of(client: Client, listed) -> list[TradingAccount]:
@@ -75,18 +78,29 @@ def _accounts_of(client: Client, listed) -> list[TradingAccount]:
     return sorted(seen.values(), key=lambda account: account.id)
 
 
-def _client_for_user(request: HttpRequest, client_id: int) -> tuple[Client, list]:
-    """The client and its accounts, fresh from OMTrader; 404 if gone, 403 out of scope."""
+def _scoped(request: HttpRequest, client: Client, accounts, *, write: bool) -> ClientScope:
+    """The member's view of the client: 404 out of scope (exactly like a missing id), 403 for
+    a write to a client that touches groups outside the scope."""
+    seen = client_scope(request.user, client, accounts)
+    if not seen.visible:
+        raise Http404(NOT_FOUND)
+    if write and not seen.may_write:
+        raise PermissionDenied(NOT_EVERY_GROUP)
+    return seen
+
+
+def _client_for_user(request: HttpRequest, client_id: int, *,
+                     write: bool = False) -> tuple[Client, ClientScope]:
+    """The client fresh from OMTrader and what the member may see and do of it."""
     omt = get_client()
     try:
         got = gather(client=lambda: omt.get_client(client_id),
                      accounts=lambda: omt.list_accounts(client_id=client_id, limit=1000))
     except NotFound:
         index.forget(client_id)
-        raise Http404("OMTrader has no client with this id.") from None
+        raise Http404(NOT_FOUND) from None
     accounts = _accounts_of(got["client"], got["accounts"].items)
-    _require_scope(request.user, got["client"], accounts)
-    return got["client"], accounts
+    return got["client"], _scoped(request, got["client"], accounts, write=write)
 
 
 def _group_names(omt) -> dict[int, str]:
@@ -169,6 +183,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "page_sizes": PAGE_SIZES,
         "filter_options": None if wants_partial(request) else _filter_options(request.user, names),
         "may_change": request.user.has_perm("staff.change_clients"),
+        "may_export": request.user.has_perm("staff.export_clients"),
     }
     template = "clients/client_list.html"
     response = render(request, template + "#client-table" if wants_partial(request) else template,
@@ -221,13 +236,15 @@ def _filter_options(user, names: dict[int, str]) -> dict:
 
 
 @require_GET
-@permission_required("staff.view_clients", raise_exception=True)
+@permission_required(["staff.view_clients", "staff.export_clients"], raise_exception=True)
 def client_export(request: HttpRequest) -> StreamingHttpResponse:
     form, rows, notices = _filtered(request, request.GET)
     omt = get_client()
     index.ensure_fresh(omt)
-    record("client.export", request=request, entity_type="client",
-           detail=f"CSV export of /clients/?{request.GET.urlencode()[:1500]}")
+    count = rows.count()
+    record("client.export", request=request, entity_type="client", after={"rows": count},
+           detail=f"CSV export of {count} client{'s' if count != 1 else ''}: "
+                  f"/clients/?{request.GET.urlencode()[:1500]}")
     chunks = export.csv_chunks(
         rows.values_list("record", flat=True).iterator(chunk_size=export.CHUNK_ROWS),
         may_see_sensitive=_may_see_sensitive(request.user),
@@ -250,14 +267,16 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     omt = get_client()
     try:
-        overview = client_overview(omt, client_id, recent=20)
+        overview = client_overview(omt, client_id, recent=20,
+                                   shown=lambda a: may_see_group(request.user, a.group_id))
     except NotFound:
         index.forget(client_id)
-        raise Http404("OMTrader has no client with this id.") from None
+        raise Http404(NOT_FOUND) from None
     client = overview.client
-    accounts = _accounts_of(client, overview.accounts)
-    _require_scope(request.user, client, accounts)
-    index.note_seen(client, accounts)
+    every_account = _accounts_of(client, overview.accounts)
+    seen = _scoped(request, client, every_account, write=False)
+    index.note_seen(client, every_account)
+    accounts = seen.accounts
     names = _group_names(omt)
     sensitive = _may_see_sensitive(request.user)
     currency = {account.id: account.currency for account in accounts}
@@ -266,14 +285,16 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "client": client,
         "sections": _sections(client, names, sensitive),
         "accounts": [(a, names.get(a.group_id, f"#{a.group_id}")) for a in accounts],
+        "hidden_accounts": seen.hidden_accounts,
         "account_ids": [a.id for a in accounts],
         "group_ids": sorted({a.group_id for a in accounts if a.group_id is not None}),
         "positions": [(p, currency.get(p.account_id, ""), p.symbol or codes.get(p.symbol_id, ""))
-                      for p in overview.positions],
+                      for p in in_scope(overview.positions, seen.account_ids)],
         "deals": [(d, currency.get(d.account_id, ""), d.symbol or codes.get(d.symbol_id, ""))
-                  for d in overview.deals],
+                  for d in in_scope(overview.deals, seen.account_ids)],
         "transactions": sorted(
-            (t for rows in overview.transactions.values() for t in rows),
+            in_scope((t for rows in overview.transactions.values() for t in rows),
+                     seen.account_ids),
             key=lambda t: (t.created_at is not None, t.created_at, t.id), reverse=True)[:20],
         "kyc_state": kyc.state_of(client.kyc_status),
         "kyc_label": kyc.label_of(client.kyc_status),
@@ -283,8 +304,9 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "audit": AuditEntry.objects.filter(entity_type="client", entity_id=str(client.id))
         .order_by("-id")[:50],
         "status_badge": STATUS_BADGES.get(client.status.code if client.status else None, "muted"),
-        "may_change": request.user.has_perm("staff.change_clients"),
-        "may_review": request.user.has_perm("staff.review_kyc"),
+        "may_change": request.user.has_perm("staff.change_clients") and seen.may_write,
+        "may_decide": request.user.has_perm("staff.review_kyc") and seen.may_write,
+        "shared_write_refused": not seen.may_write,
         "may_see_sensitive": sensitive,
     }
     return render(request, "clients/client_detail.html", context)
@@ -340,7 +362,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("staff.change_clients", raise_exception=True)
 def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
-    client, _ = _client_for_user(request, client_id)
+    client, _ = _client_for_user(request, client_id, write=True)
     form = ClientForm(request.POST or None, client=client, **_form_options(request))
     if request.method == "POST" and form.is_valid():
         version = client.updated_at.isoformat() if client.updated_at else ""
@@ -370,7 +392,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @permission_required("staff.change_clients", raise_exception=True)
 def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
-    client, accounts = _client_for_user(request, client_id)
+    client, seen = _client_for_user(request, client_id, write=True)
     error = ""
     if request.method == "POST":
         try:
@@ -382,7 +404,7 @@ def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Client #{client.id} {client.name} was deleted.")
             return redirect("clients-list-clients")
-    context = {"client": client, "accounts": accounts, "error": error}
+    context = {"client": client, "accounts": seen.accounts, "error": error}
     return render(request, "clients/client_delete.html", context, status=409 if error else 200)
 
 
@@ -416,7 +438,9 @@ def _queue_context(request: HttpRequest, query) -> dict:
     page = paginator.page(page_no)
     _decorate(page, _group_names(get_client()))
     now = timezone.now()
+    writable = index.writable_by(request.user, page)
     for row in page:
+        row.may_decide = row.id in writable
         row.wait = kyc.waiting(row.created_at, now)
         row.expires_in = (row.expiry_date - today).days if row.expiry_date else None
         row.document_label = enum_label(FIELDS["document_type"],
@@ -448,12 +472,13 @@ def kyc_queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 @permission_required("staff.review_kyc", raise_exception=True)
 def kyc_review(request: HttpRequest, client_id: int) -> HttpResponse:
-    client, _ = _client_for_user(request, client_id)
-    return _review_page(request, client, KycApproveForm(), KycRejectForm())
+    client, seen = _client_for_user(request, client_id)
+    return _review_page(request, client, KycApproveForm(), KycRejectForm(),
+                        may_decide=seen.may_write)
 
 
 def _review_page(request, client: Client, approve_form, reject_form, error: str = "",
-                 status: int = 200) -> HttpResponse:
+                 status: int = 200, may_decide: bool = True) -> HttpResponse:
     names = _group_names(get_client())
     sections = [s for s in _sections(client, names, _may_see_sensitive(request.user))
                 if s[0] in ("identity", "documents", "address")]
@@ -468,6 +493,8 @@ def _review_page(request, client: Client, approve_form, reject_form, error: str 
         "approve_form": approve_form,
         "reject_form": reject_form,
         "error": error,
+        "may_decide": may_decide,
+        "not_every_group": NOT_EVERY_GROUP,
         "expired": client.expiry_date is not None and client.expiry_date < timezone.localdate(),
     }
     return render(request, "clients/kyc_review.html", context, status=status)
@@ -488,7 +515,7 @@ def _after_decision(request, client: Client, forms: tuple, *, done: str = "", er
 
 
 def _decide(request, client_id: int, decision: str, form, forms: tuple) -> HttpResponse:
-    client, _ = _client_for_user(request, client_id)
+    client, _ = _client_for_user(request, client_id, write=True)
     if not form.is_valid():
         return _after_decision(request, client, forms, error="Check the decision form.",
                                status=400)

@@ -4,11 +4,15 @@ client_overview() ("client 360"): the client, its accounts, their open positions
 and recent transactions. The account ids a client had last time are cached, so everything
 can be asked for at once; the fresh account list fetched alongside is the truth, and accounts
 the cache did not know get a second, smaller fan-out (accounts it wrongly knew are dropped).
+
+`shown` limits the bundle to some of the client's accounts (the caller's group scope): the
+others' positions, deals and transactions are dropped, and when that leaves fewer recent deals
+than asked for, the deals of the shown accounts alone are read again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,7 +33,7 @@ class ClientOverview:
 
 def client_overview(
     omt: OMTraderClient, client_id: int, *, recent: int = 20, since: datetime | None = None,
-    accounts_limit: int = 100,
+    accounts_limit: int = 100, shown: Callable[[TradingAccount], bool] | None = None,
 ) -> ClientOverview:
     known = omt.client_account_ids_cached(client_id) or []
     calls = {
@@ -45,18 +49,23 @@ def client_overview(
         got = _merge(got, gather(**_account_calls(omt, missing, recent, since)))
     if sorted(ids) != sorted(known):
         omt.remember_client_accounts(client_id, ids)
-    wanted = set(ids)
+    wanted = {a.id for a in accounts if shown is None or shown(a)}
+    if wanted != set(ids) and wanted and len(_of(got.get("deals", ()), wanted)) < recent:
+        got["deals"] = omt.list_deals(
+            account_id=sorted(wanted), limit=recent, sort_by="created_at", direction="DESC",
+            date_from=since,
+        ).items
     deals = sorted(
-        (d for d in got.get("deals", ()) if d.account_id in wanted),
+        _of(got.get("deals", ()), wanted),
         key=lambda d: (d.created_at is not None, d.created_at, d.id),
         reverse=True,
     )
     return ClientOverview(
         client=got["client"],
         accounts=accounts,
-        positions=tuple(p for p in got.get("positions", ()) if p.account_id in wanted),
+        positions=tuple(_of(got.get("positions", ()), wanted)),
         deals=tuple(deals[:recent]),
-        transactions={i: tuple(got.get(f"tx:{i}", ())) for i in ids},
+        transactions={i: tuple(got.get(f"tx:{i}", ())) for i in ids if i in wanted},
     )
 
 
@@ -76,6 +85,10 @@ def _account_calls(
             a, limit=recent, sort_by="created_at", direction="DESC", date_from=since
         ).items
     return calls
+
+
+def _of(records: Iterable[Any], account_ids: set[int]) -> list[Any]:
+    return [record for record in records if record.account_id in account_ids]
 
 
 def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:

@@ -100,6 +100,7 @@ def may_write_account(user, account: Any) -> bool:
     return may_see_group(user, account.group_id)
 
 
-def in_scope(user, items: Iterable[Any], account_ids: frozenset[int]) -> list:
-    """Trading records (positions, orders, deals, transactions) of the visible accounts."""
+def in_scope(items: Iterable[Any], account_ids: frozenset[int]) -> list:
+    """Trading records (positions, orders, deals, transactions) of the accounts in scope
+    (`ClientScope.account_ids`); records of any other account are dropped."""
     return [item for item in items if item.account_id in account_ids]

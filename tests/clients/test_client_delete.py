@@ -72,5 +72,5 @@ def test_it_shows_omtraders_refusal_plainly(as_user, client, omt, with_accounts)
 def test_it_refuses_a_client_outside_the_members_groups(client, make_staff, make_client, omt):
     customer = make_client(preferred_group=6)
     client.force_login(make_staff("limited", BACK_OFFICE, [9]))
-    assert client.post(url(customer.id)).status_code == 403
+    assert client.post(url(customer.id)).status_code == 404
     assert omt.get_client(customer.id).id == customer.id

@@ -53,8 +53,8 @@ def test_it_refuses_decisions_from_roles_that_do_not_review_kyc(as_user, client,
 
 def test_it_refuses_a_client_outside_the_reviewers_groups(client, make_staff, applicant, omt):
     client.force_login(make_staff("limited", COMPLIANCE, [9]))
-    assert client.get(review(applicant.id)).status_code == 403
-    assert client.post(approve(applicant.id)).status_code == 403
+    assert client.get(review(applicant.id)).status_code == 404
+    assert client.post(approve(applicant.id)).status_code == 404
     assert omt.get_client(applicant.id).kyc_status is None
 
 
