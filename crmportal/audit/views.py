@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import CharField
+from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -24,13 +24,13 @@ SCOPED_ENTITY_TYPES = ("client", "account")
 def _entries_for(user):
     """The audit entries this member may read."""
     entries = AuditEntry.objects.order_by("-id")
+    about_clients = Q(entity_type__in=SCOPED_ENTITY_TYPES)
+    if allowed_group_ids(user) is not None:
+        visible = index.visible_to(user).annotate(text_id=Cast("id", CharField()))
+        about_clients = Q(entity_type="client", entity_id__in=visible.values("text_id"))
     if user.has_perm("staff.manage_staff"):
-        return entries
-    entries = entries.filter(entity_type__in=SCOPED_ENTITY_TYPES)
-    if allowed_group_ids(user) is None:
-        return entries
-    visible = index.visible_to(user).annotate(text_id=Cast("id", CharField()))
-    return entries.filter(entity_type="client", entity_id__in=visible.values("text_id"))
+        return entries.filter(about_clients | ~Q(entity_type__in=SCOPED_ENTITY_TYPES))
+    return entries.filter(about_clients)
 
 
 @require_GET

@@ -173,3 +173,15 @@ def test_it_refreshes_its_copy_of_the_client_it_shows(as_user, client, omt, trad
 def test_it_answers_404_for_ids_no_database_could_hold(as_user, client, path):
     as_user("administrator")
     assert client.get(path).status_code == 404
+
+
+def test_it_shows_omtraders_refusal_of_a_read_with_its_message(as_user, client, trader, knobs):
+    as_user("backoffice")
+    knobs.fault(method="GET", path="/api/v1/manager/clients/{id}", status=400)
+    response = client.get(url(trader.id))
+    assert response.status_code == 502
+    body = response.content.decode()
+    assert "OMTrader refused this request" in body and "injected fault" in body
+    knobs.fault(method="GET", path="/api/v1/manager/clients/{id}", status=422)
+    panel = client.get(url(trader.id), headers={"HX-Request": "true"})
+    assert panel.status_code == 502 and "<html" not in panel.content.decode()

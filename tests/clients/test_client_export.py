@@ -11,6 +11,7 @@ from django.test import AsyncClient
 from django.urls import reverse
 
 from crmportal.audit.models import AuditEntry
+from crmportal.clients import export
 from crmportal.clients.export import CHUNK_ROWS
 from crmportal.clients.fields import MASK
 from crmportal.omtrader.concurrent import gather_each
@@ -148,3 +149,29 @@ def test_it_streams_through_asgi_without_reading_everything_first(as_user):
     assert response.is_async and len(chunks) >= 2
     text = b"".join(chunks).decode("utf-8-sig")
     assert text.startswith("Id,KYC,Title,First name") and text.count("\n") > 500
+
+
+def test_it_records_the_row_count(as_user, client, seeded):
+    as_user("backoffice")
+    rows = rows_of(client.get(URL, {"status": 9}))
+    entry = AuditEntry.objects.get(action="client.export")
+    assert entry.after == {"rows": len(rows)} and f"{len(rows)} client" in entry.detail
+
+
+def test_it_needs_the_export_permission(as_user, client):
+    as_user("supervisor")
+    assert client.get(URL).status_code == 403
+    page = client.get(LIST).content.decode()
+    assert "to CSV" not in page
+
+
+@pytest.mark.parametrize("cell", ["=1+1", " =1+1", "\t=1+1", "\n=1+1", "\r\n+1", "  @SUM(A1)",
+                                  "\uff1dHYPERLINK(\"x\")", "\uff0b1", "\uff0d1", "\uff20A1",
+                                  "\u3000=1+1", "\tplain"])
+def test_it_neutralises_formulas_behind_whitespace_and_full_width_signs(cell):
+    assert export.safe(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell", ["-12.50", "42", "plain text", "a=b", "Main street 1", ""])
+def test_it_leaves_plain_values_alone(cell):
+    assert export.safe(cell) == cell

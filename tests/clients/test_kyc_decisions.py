@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from crmportal.audit.models import AuditEntry
 from crmportal.clients.models import ClientIndex, KycReview
-from crmportal.staff.roles import COMPLIANCE
+from crmportal.staff.roles import ADMINISTRATOR, COMPLIANCE
 from tests.clients.conftest import form_data
 
 pytestmark = pytest.mark.usefixtures("writes")
@@ -216,3 +216,38 @@ def test_it_lists_the_decision_history_on_the_review_page(as_user, client, appli
     client.post(reject(applicant.id), {"reason": "document_expired", "note": "old passport"})
     body = client.get(review(applicant.id)).content.decode()
     assert re.search(r"Rejected</td><td>Document expired</td><td>old passport</td><td>cora", body)
+
+
+def test_it_still_refuses_the_editor_after_someone_else_edits_identity(client, as_user, omt,
+                                                                       applicant, make_staff):
+    editor = as_user("administrator")
+    client.post(reverse("clients-edit-client", args=[applicant.id]),
+                {**form_data(client, applicant.id), "document_number": "P7654321"})
+    client.force_login(make_staff("second", ADMINISTRATOR))
+    client.post(reverse("clients-edit-client", args=[applicant.id]),
+                {**form_data(client, applicant.id), "family_name": "Renamed"})
+    client.force_login(editor)
+    assert client.post(approve(applicant.id)).status_code == 403
+    assert omt.get_client(applicant.id).kyc_status is None
+
+
+def test_it_counts_an_edit_whose_outcome_is_unknown(as_user, client, omt, applicant, knobs):
+    as_user("administrator")
+    knobs.fault(method="PUT", path="/api/v1/manager/clients/{id}", status=504)
+    edit = client.post(reverse("clients-edit-client", args=[applicant.id]),
+                       {**form_data(client, applicant.id), "document_number": "P7654321"})
+    assert "may not have been saved" in edit.content.decode()
+    assert AuditEntry.objects.get(action="client.update").outcome == "failed"
+    assert client.post(approve(applicant.id)).status_code == 403
+    assert omt.get_client(applicant.id).kyc_status is None
+
+
+def test_it_lets_the_editor_decide_again_after_another_reviewer_decided(client, as_user, omt,
+                                                                        applicant, make_staff):
+    editor = as_user("administrator")
+    client.post(reverse("clients-edit-client", args=[applicant.id]),
+                {**form_data(client, applicant.id), "document_number": "P7654321"})
+    client.force_login(make_staff("second", COMPLIANCE))
+    assert client.post(approve(applicant.id)).status_code == 302
+    client.force_login(editor)
+    assert client.post(approve(applicant.id)).status_code == 302

@@ -55,7 +55,7 @@ def test_it_limits_a_group_limited_supervisor_to_their_groups(client, board_url,
     one = client.get(board_url, {"group": 7})
     assert one.status_code == 200
     assert 'ws-connect="/ws/live/?group=7"' in one.content.decode()
-    assert client.get(board_url, {"group": 8}).status_code == 403
+    assert client.get(board_url, {"group": 8}).status_code == 404
 
 
 def test_it_lists_the_board_in_the_navigation_for_supervisors_only(client, supervisor,
