@@ -50,6 +50,7 @@ def board(request: HttpRequest) -> HttpResponse:
         "groups": groups,
         "selected_group": selected,
         "may_see_all": allowed is None,
+        "no_groups": allowed is not None and not allowed,
         "scopes": scopes,
         "view_label": label,
         "ws_path": SOCKET_PATH + (f"?group={selected}" if selected else ""),

@@ -88,3 +88,10 @@ def migrator_state():
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
     return limited.pk, unlimited.pk
+
+
+def test_it_tells_a_member_with_no_groups_on_the_dashboard(client, db):
+    client.force_login(create_staff("none", BACK_OFFICE, PASSWORD))
+    assert 'id="no-groups"' in client.get("/").content.decode()
+    client.force_login(create_staff("all", BACK_OFFICE, PASSWORD, all_groups=True))
+    assert 'id="no-groups"' not in client.get("/").content.decode()

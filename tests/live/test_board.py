@@ -63,3 +63,10 @@ def test_it_lists_the_board_in_the_navigation_for_supervisors_only(client, super
     assert f'href="{board_url}"' in signed_in(client, supervisor).get("/").content.decode()
     client.logout()
     assert f'href="{board_url}"' not in signed_in(client, backoffice).get("/").content.decode()
+
+
+def test_it_tells_a_member_with_no_groups_why_the_board_is_empty(client, board_url, make_staff,
+                                                                 omtrader):
+    body = signed_in(client, make_staff("nogroups", SUPERVISOR, [])).get(board_url)
+    assert body.status_code == 200 and 'id="no-groups"' in body.content.decode()
+    assert 'id="live-risk-' not in body.content.decode()
