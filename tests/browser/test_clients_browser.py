@@ -91,3 +91,21 @@ def test_a_compliance_reviewer_approves_a_kyc_from_the_queue(page, portal):
     page.goto(portal.url + f"/clients/{row_id.rsplit('-', 1)[1]}/")
     assert "KYC: Approved" in page.locator(".page-head").inner_text()
     assert "cora" in page.locator("#client-kyc").inner_text()
+
+
+@pytest.mark.parametrize("path,target", [("/clients/?size=25", "#client-table"),
+                                         ("/kyc/?view=rekyc&size=25", "#kyc-table"),
+                                         ("/audit/?size=25", "#audit-table")])
+def test_it_shows_page_2_of_every_list_in_place_of_page_1(page, portal, path, target):
+    portal.manage("shell", "-c", "from crmportal.audit.log import record\n"
+                  "for n in range(30): record('client.update', actor_username='seed', "
+                  "entity_type='client', entity_id=n + 1)")
+    sign_in(page, portal, "cora")
+    page.goto(portal.url + path)
+    first_rows = page.locator(f"{target} tbody tr").all_inner_texts()
+    page.locator(f"{target} nav.pagination >> text=Next ›").click()
+    page.wait_for_url(re.compile(r"page=2"))
+    page.wait_for_selector(f"{target} >> text=Page 2 of")
+    assert page.locator(f"{target} table").count() == 1
+    assert page.locator(f"{target} {target}, {target} .table-wrap .table-wrap").count() == 0
+    assert page.locator(f"{target} tbody tr").all_inner_texts() != first_rows

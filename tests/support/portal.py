@@ -24,7 +24,8 @@ def free_port() -> int:
 
 
 class PortalProcess:
-    """A daphne-served portal. `staff` maps username -> (role slug, group ids)."""
+    """A daphne-served portal. `staff` maps username -> (role slug, group ids); no group ids
+    means the member sees every group."""
 
     def __init__(self, omtrader_url: str = "", staff=None, env=None, database_url: str = ""):
         self.port = free_port()
@@ -54,8 +55,8 @@ class PortalProcess:
     def start(self) -> PortalProcess:
         self.manage("migrate", "--noinput")
         for username, (role, groups) in self.staff.items():
-            self.manage("createstaff", username, "--role", role,
-                        "--groups", ",".join(map(str, groups)), "--password-stdin",
+            scope = (["--groups", ",".join(map(str, groups))] if groups else ["--all-groups"])
+            self.manage("createstaff", username, "--role", role, *scope, "--password-stdin",
                         stdin=PASSWORD + "\n")
         self.log = open(Path(self.workdir) / "daphne.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
