@@ -85,8 +85,9 @@ def do_decide_kyc(request, client: Client, decision: str, reason_code: str = "",
     if decision == KycReview.Decision.APPROVED:
         blocker = kyc.four_eyes_blocks(request.user, client.id)
         if blocker is not None:
-            message = (f"Four eyes: you changed this client's identity or documents "
-                       f"(audit entry {blocker.id}), so another reviewer must approve them.")
+            message = (f"Four eyes: you changed the identity or documents of client "
+                       f"#{client.id} {client.name} (audit entry {blocker.id}), so another "
+                       f"reviewer must approve them.")
             record(action, request=request, entity_type="client", entity_id=client.id,
                    outcome=AuditEntry.Outcome.DENIED, detail=message)
             raise FourEyesRefused(message)

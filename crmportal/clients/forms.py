@@ -314,6 +314,10 @@ class KycApproveForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000, label="Note (optional)",
                            widget=forms.Textarea({"rows": 2}))
 
+    def __init__(self, *args, **kwargs):
+        # Both decision forms share a page and a field name: ids must differ.
+        super().__init__(*args, auto_id="id_approve_%s", **kwargs)
+
 
 class KycRejectForm(forms.Form):
     reason = forms.ChoiceField(label="Reason")
@@ -321,7 +325,7 @@ class KycRejectForm(forms.Form):
                            widget=forms.Textarea({"rows": 2}))
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, auto_id="id_reject_%s", **kwargs)
         self.fields["reason"].choices = [("", "Choose a reason"),
                                          *settings.KYC_REJECTION_REASONS]
 

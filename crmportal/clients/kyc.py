@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from crmportal.audit.models import AuditEntry
@@ -90,26 +90,39 @@ def last_identity_change(client_id: int) -> AuditEntry | None:
 
 
 def four_eyes_blocks(user, client_id: int) -> AuditEntry | None:
-    """The entry that stops `user` approving this client's KYC, or None when they may.
+    """The entry that stops `user` approving this client's KYC, or None when they may."""
+    return _own_identity_edits(user, [client_id]).get(client_id)
 
-    Every identity or document edit the member made since the client's last KYC decision
-    counts, the newest first: those that succeeded and those whose outcome is unknown (they may
-    have been applied upstream). Only edits OMTrader refused outright do not count. A later
-    edit by someone else does not lift it."""
+
+def four_eyes_blocked(user, client_ids) -> set[int]:
+    """Which of these clients `user` may not approve (one pass for a page of the queue)."""
+    return set(_own_identity_edits(user, client_ids))
+
+
+def _own_identity_edits(user, client_ids) -> dict[int, AuditEntry]:
+    """Per client, the member's newest identity or document edit since the client's last KYC
+    decision that OMTrader accepted: edits that succeeded and those whose outcome is unknown
+    (they may have been applied upstream). Only edits OMTrader refused outright do not count,
+    and a later edit by someone else does not lift it."""
+    ids = [int(i) for i in client_ids]
+    decided = dict(KycReview.objects.filter(client_id__in=ids,
+                                            upstream_outcome=KycReview.Outcome.OK)
+                   .values("client_id").annotate(last=Max("decided_at"))
+                   .values_list("client_id", "last"))
     entries = AuditEntry.objects.filter(
-        entity_type="client", entity_id=str(client_id), action__in=EDIT_ACTIONS,
+        entity_type="client", entity_id__in=[str(i) for i in ids], action__in=EDIT_ACTIONS,
         outcome__in=(AuditEntry.Outcome.OK, AuditEntry.Outcome.FAILED),
     ).filter(Q(actor_id=user.pk) | Q(actor__isnull=True, actor_username=user.get_username()))
-    decided = (KycReview.objects.filter(client_id=client_id, upstream_outcome=KycReview.Outcome.OK)
-               .order_by("-decided_at").values_list("decided_at", flat=True).first())
-    if decided is not None:
-        entries = entries.filter(created_at__gt=decided)
     entries = entries.order_by("-id").only("id", "actor_id", "actor_username", "created_at",
-                                          "after", "action", "outcome")
-    for entry in entries.iterator(chunk_size=50):
-        if FOUR_EYES & set(entry.after or {}):
-            return entry
-    return None
+                                          "after", "action", "outcome", "entity_id")
+    found: dict[int, AuditEntry] = {}
+    for entry in entries.iterator(chunk_size=200):
+        client_id = int(entry.entity_id)
+        if client_id in found or not FOUR_EYES & set(entry.after or {}):
+            continue
+        if decided.get(client_id) is None or entry.created_at > decided[client_id]:
+            found[client_id] = entry
+    return found
 
 
 def approver_id(omt) -> int | None:

@@ -439,8 +439,10 @@ def _queue_context(request: HttpRequest, query) -> dict:
     _decorate(page, _group_names(get_client()))
     now = timezone.now()
     writable = index.writable_by(request.user, page)
+    blocked = kyc.four_eyes_blocked(request.user, [row.id for row in page])
     for row in page:
         row.may_decide = row.id in writable
+        row.four_eyes = row.id in blocked
         row.wait = kyc.waiting(row.created_at, now)
         row.expires_in = (row.expiry_date - today).days if row.expiry_date else None
         row.document_label = enum_label(FIELDS["document_type"],

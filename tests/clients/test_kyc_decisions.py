@@ -251,3 +251,28 @@ def test_it_lets_the_editor_decide_again_after_another_reviewer_decided(client, 
     assert client.post(approve(applicant.id)).status_code == 302
     client.force_login(editor)
     assert client.post(approve(applicant.id)).status_code == 302
+
+
+def test_it_gives_every_element_of_the_review_page_its_own_id(as_user, client, applicant):
+    as_user("compliance")
+    body = client.get(review(applicant.id)).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert ids and len(ids) == len(set(ids))
+    assert '<label for="id_reject_note">' in body and 'id="id_reject_note"' in body
+
+
+def test_it_disables_approve_in_the_queue_for_clients_the_member_edited(as_user, client, omt,
+                                                                         applicant):
+    as_user("administrator")
+    client.post(reverse("clients-edit-client", args=[applicant.id]),
+                {**form_data(client, applicant.id), "document_number": "P7654321"})
+    queue = client.get(reverse("kyc-list-queue"), {"size": 200})
+    row = next(r for r in queue.context["page"] if r.id == applicant.id)
+    assert row.four_eyes
+    others = [r for r in queue.context["page"] if r.id != applicant.id]
+    assert others and not any(r.four_eyes for r in others)
+    body = queue.content.decode()
+    form = body[body.index(f'action="{approve(applicant.id)}"'):]
+    assert form[:form.index("</form>")].count("disabled") == 1
+    refused = client.post(approve(applicant.id), headers={"HX-Request": "true"}).content.decode()
+    assert f"client #{applicant.id} {applicant.name}" in refused
