@@ -184,6 +184,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "filter_options": None if wants_partial(request) else _filter_options(request.user, names),
         "may_change": request.user.has_perm("staff.change_clients"),
         "may_export": request.user.has_perm("staff.export_clients"),
+        "default_size": DEFAULT_PAGE_SIZE,
+        "default_sort": DEFAULT_SORT,
     }
     template = "clients/client_list.html"
     response = render(request, template + "#client-table" if wants_partial(request) else template,

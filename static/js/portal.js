@@ -12,3 +12,32 @@ document.addEventListener("keydown", (event) => {
     }
   }
 });
+
+// GET requests made by htmx carry only what is set: empty parameters, and those equal to the
+// form's defaults (data-defaults='{"size": "50"}'), are left out, so addresses stay short.
+document.addEventListener("htmx:configRequest", (event) => {
+  if (event.detail.verb !== "get") return;
+  const form = event.detail.elt.closest("form");
+  const defaults = form && form.dataset.defaults ? JSON.parse(form.dataset.defaults) : {};
+  const params = event.detail.formData || event.detail.parameters;
+  for (const name of [...new Set(params.keys())]) {
+    const values = params.getAll(name);
+    if (values.every((value) => value === "" || defaults[name] === value)) params.delete(name);
+  }
+});
+
+// A list's rows obey its address. When htmx restores a page from its history snapshot (Back,
+// Forward), the snapshot's controls may show what was chosen later, so a form marked
+// data-url-state takes its controls' values from the address again (absent: the default).
+function showAddressInForms() {
+  const params = new URLSearchParams(window.location.search);
+  for (const form of document.querySelectorAll("form[data-url-state]")) {
+    const defaults = form.dataset.defaults ? JSON.parse(form.dataset.defaults) : {};
+    for (const control of form.elements) {
+      if (!control.name || control.type === "submit") continue;
+      control.value = params.get(control.name) ?? defaults[control.name] ?? "";
+    }
+  }
+}
+document.addEventListener("htmx:historyRestore", showAddressInForms);
+window.addEventListener("pageshow", showAddressInForms);

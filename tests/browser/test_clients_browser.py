@@ -109,3 +109,32 @@ def test_it_shows_page_2_of_every_list_in_place_of_page_1(page, portal, path, ta
     assert page.locator(f"{target} table").count() == 1
     assert page.locator(f"{target} {target}, {target} .table-wrap .table-wrap").count() == 0
     assert page.locator(f"{target} tbody tr").all_inner_texts() != first_rows
+
+
+def test_it_shows_the_filters_the_rows_obey_after_back_forward_and_reload(page, portal):
+    sign_in(page, portal, "bo")
+    page.goto(portal.url + "/clients/")
+    page.select_option("select[name=status]", "8")
+    page.wait_for_url(re.compile(r"status=8"))
+    page.select_option("select[name=type]", "0")
+    page.wait_for_url(re.compile(r"type=0"))
+    assert "q=" not in page.url and "kyc=" not in page.url  # only what is set
+    page.go_back()  # htmx restores its snapshot of ?status=8 within the document
+    page.wait_for_url(re.compile(r"status=8$"))
+    page.wait_for_selector("#client-table tbody tr")
+    assert page.input_value("select[name=status]") == "8"
+    assert page.input_value("select[name=type]") == ""
+    page.go_forward()
+    page.wait_for_url(re.compile(r"type=0"))
+    page.wait_for_selector("#client-table tbody tr")
+    assert page.input_value("select[name=type]") == "0"
+    page.locator("#client-table tbody tr a").nth(1).click()
+    page.wait_for_selector("#client-accounts")
+    for move in (page.go_back, page.go_forward, page.go_back, page.reload):
+        move()
+        if "/clients/?" not in page.url:
+            page.wait_for_selector("#client-accounts")
+            continue
+        page.wait_for_selector("#client-table tbody tr")
+        assert page.input_value("select[name=status]") == "8"
+        assert page.input_value("select[name=type]") == "0"
