@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from crmportal.audit import present
 from crmportal.audit.forms import AuditFilterForm
 from crmportal.audit.models import AuditEntry
 from crmportal.clients import index
@@ -45,6 +46,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         entries = entries.none()
     paginator = Paginator(entries, page_size(request.GET.get("size")))
     page = paginator.get_page(positive_int(request.GET.get("page"), 1))
+    present.decorate(page)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "page_sizes": PAGE_SIZES,

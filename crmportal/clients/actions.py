@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -101,8 +102,9 @@ def do_decide_kyc(request, client: Client, decision: str, reason_code: str = "",
     }
     before = {"kyc_status": client.kyc_status, "approved_by": client.approved_by,
               "approval_date": client.approval_date}
+    reason = dict(settings.KYC_REJECTION_REASONS).get(reason_code, reason_code)
     detail = "; ".join(part for part in (
-        f"reason: {reason_code}" if reason_code else "", note.strip()) if part)
+        f"Reason: {reason}" if reason_code else "", note.strip()) if part)
     review = KycReview(
         client_id=client.id, decision=decision, reason_code=reason_code, reason_text=note.strip(),
         reviewer=request.user, reviewer_username=request.user.get_username(),

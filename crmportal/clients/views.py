@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
 
+from crmportal.audit import present
 from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
 from crmportal.clients import export, index, kyc
@@ -303,8 +304,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "kyc_badge": kyc.badge_of(client.kyc_status),
         "reviews": KycReview.objects.filter(client_id=client.id)[:20],
         "last_identity_change": kyc.last_identity_change(client.id),
-        "audit": AuditEntry.objects.filter(entity_type="client", entity_id=str(client.id))
-        .order_by("-id")[:50],
+        "audit": _audit_trail(client.id),
         "status_badge": STATUS_BADGES.get(client.status.code if client.status else None, "muted"),
         "may_change": request.user.has_perm("staff.change_clients") and seen.may_write,
         "may_decide": request.user.has_perm("staff.review_kyc") and seen.may_write,
@@ -312,6 +312,13 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "may_see_sensitive": sensitive,
     }
     return render(request, "clients/client_detail.html", context)
+
+
+def _audit_trail(client_id: int) -> list[AuditEntry]:
+    entries = list(AuditEntry.objects.filter(entity_type="client", entity_id=str(client_id))
+                   .order_by("-id")[:50])
+    present.decorate(entries)
+    return entries
 
 
 def _sections(client: Client, names: dict[int, str], sensitive: bool) -> list:

@@ -127,3 +127,17 @@ def test_it_gives_the_back_button_the_whole_page(client, compliance):
     response = client.get("/audit/", headers=headers)
     assert b"<html" in response.content
     assert "HX-History-Restore-Request" in response["Vary"]
+
+
+def test_it_shows_changes_field_by_field_with_labels_and_links(client, administrator):
+    record("client.update", actor=administrator, entity_type="client", entity_id=42,
+           before={"mobile": "+49 30 1234", "city": None},
+           after={"mobile": "+44 20 7946", "city": "Leeds"})
+    client.force_login(administrator)
+    body = client.get("/audit/").content.decode()
+    assert "{&#x27;mobile&#x27;" not in body and "{'mobile'" not in body
+    assert "Client changed" in body and 'href="/clients/42/"' in body
+    mobile = body[body.index("<dt>Mobile</dt>"):]
+    assert mobile.index("+49 30 1234") < mobile.index("→") < mobile.index("+44 20 7946")
+    city = body[body.index("<dt>City</dt>"):]
+    assert city.index("—") < city.index("Leeds")
