@@ -18,6 +18,7 @@ from crmportal.env import (
     env_str,
 )
 from crmportal.live.layers import embedded_layer, redis_layer
+from crmportal.proxies import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "crmportal.proxies.TrustedProxyMiddleware",  # first: everything after sees the real client
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "crmportal.requestid.RequestIdMiddleware",
@@ -154,6 +156,11 @@ SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60, minimum=60)
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=60)
+# Forwarded headers count only from these proxies (crmportal/proxies.py drops them otherwise,
+# which is what makes trusting X-Forwarded-Proto here safe).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+parse_networks(TRUSTED_PROXIES)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -165,8 +172,6 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    if env_bool("SECURE_PROXY_SSL_HEADER", False):
-        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # OMTrader Manager API (the service layer in crmportal/omtrader reads these).
 OMTRADER_URL = env_str("OMTRADER_URL", "http://127.0.0.1:8100").rstrip("/")
