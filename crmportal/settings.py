@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "crmportal.staff.middleware.IdleTimeoutMiddleware",  # needs messages and request.htmx
     "crmportal.errors.OMTraderErrorMiddleware",
 ]
 
