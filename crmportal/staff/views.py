@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from crmportal.audit.log import client_ip, record
 from crmportal.audit.models import AuditEntry
@@ -35,3 +40,31 @@ class StaffLoginView(auth_views.LoginView):
         response = super().form_valid(form)
         sessions.start(self.request.session)
         return response
+
+
+@require_http_methods(["GET", "POST"])
+def change_password(request):
+    """Django's PasswordChangeForm (the password validators apply). The current password is
+    checked behind the lockout too, so a borrowed session cannot guess it here."""
+    user = request.user
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST":
+        address = client_ip(request)
+        if not lockout.reserve(user.get_username(), address):
+            context = {"form": PasswordChangeForm(user), "locked_message": lockout.locked_message()}
+            return render(request, "registration/password_change_form.html", context, status=429)
+        valid = form.is_valid()
+        if "old_password" in form.errors:
+            record("staff.password_change", entity_type="staff", entity_id=user.pk,
+                   outcome=AuditEntry.Outcome.DENIED, detail="The current password was wrong",
+                   request=request)
+        else:
+            lockout.succeeded(user.get_username(), address)
+        if valid:
+            form.save()
+            update_session_auth_hash(request, user)  # other sessions end, this one stays
+            record("staff.password_change", entity_type="staff", entity_id=user.pk,
+                   request=request)
+            messages.success(request, "Your password was changed.")
+            return redirect("home")
+    return render(request, "registration/password_change_form.html", {"form": form})
