@@ -157,6 +157,8 @@ SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60, minimum=60)
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=60)
+# `manage.py demostaff` (published passwords) runs only when the demo is asked for (make run).
+DEMO_STAFF = env_bool("DEMO_STAFF", False)
 # Forwarded headers count only from these proxies (crmportal/proxies.py drops them otherwise,
 # which is what makes trusting X-Forwarded-Proto here safe).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
