@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -34,6 +36,11 @@ class StaffLoginView(auth_views.LoginView):
             )
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
+
+    def get_redirect_url(self):
+        # ?next= pointing back at this page would make Django raise (a redirect loop): home.
+        url = super().get_redirect_url()
+        return "" if url and urlsplit(url).path == self.request.path else url
 
     def form_valid(self, form):
         lockout.succeeded(self.request.POST.get("username", ""), client_ip(self.request))
