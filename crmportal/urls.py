@@ -2,13 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from crmportal import views
-from crmportal.staff.views import StaffLoginView
+from crmportal.staff.views import StaffLoginView, change_password
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("login/", StaffLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", change_password, name="staff-change-password"),
     path("audit/", include("crmportal.audit.urls")),
     path("live/", include("crmportal.live.urls")),
     path("", include("crmportal.clients.urls")),

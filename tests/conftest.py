@@ -45,6 +45,17 @@ def roleless(db, django_user_model):
 
 
 @pytest.fixture(autouse=True)
+def forget_sign_in_failures():
+    """Failed sign-ins are counted in the cache, which outlives a test."""
+    yield
+    from crmportal.staff import lockout
+
+    for username in ("bo", "cora", "sam", "ada", "nobody"):
+        lockout.forget(username=username)
+    lockout.forget(address="127.0.0.1")
+
+
+@pytest.fixture(autouse=True)
 def close_the_shared_sync_thread_s_connection():
     """Async code reaches the database through asgiref's one shared sync thread, whose
     connection outlives the test (CONN_MAX_AGE): PostgreSQL then refuses to drop the test

@@ -26,3 +26,8 @@ def touch(session, now: float | None = None) -> None:
     seen = session.get(LAST_SEEN)
     if not isinstance(seen, (int, float)) or now - seen >= TOUCH_EVERY:
         session[LAST_SEEN] = int(now)
+
+
+def start(session, now: float | None = None) -> None:
+    """Sign-in: the idle clock starts now, whatever an earlier session of the member left."""
+    session[LAST_SEEN] = int(time.time() if now is None else now)

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
+from crmportal.audit.models import AuditEntry
+from crmportal.staff.accounts import create_staff
 from crmportal.staff.models import StaffProfile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +39,67 @@ def test_it_refuses_bad_group_ids(db):
         call_command("createstaff", "zoe", "--role", "supervisor", "--groups", "1,x")
 
 
-def test_it_creates_one_demo_user_per_role(db):
+def test_it_refuses_a_password_the_validators_refuse(db, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("12345\n"))
+    with pytest.raises(CommandError) as refused:
+        call_command("createstaff", "zoe", "--role", "supervisor", "--password-stdin")
+    message = str(refused.value)
+    assert "the password was refused" in message
+    assert "This password is too short" in message and "entirely numeric" in message
+    assert "12345" not in message
+    assert not get_user_model().objects.filter(username="zoe").exists()
+
+
+def test_it_refuses_a_password_like_the_members_name(db, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("margaret.holloway\n"))
+    with pytest.raises(CommandError, match="too similar to the username"):
+        call_command("createstaff", "margaret.holloway", "--role", "supervisor",
+                     "--password-stdin")
+
+
+def test_it_records_creating_and_changing_staff_without_the_password(db, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-enough-pass\n"))
+    call_command("createstaff", "zoe", "--role", "supervisor", "--groups", "2,1",
+                 "--password-stdin", stdout=io.StringIO())
+    created = AuditEntry.objects.get(action="staff.create")
+    assert created.actor is None and created.actor_username == "(command line)"
+    assert created.before is None
+    assert created.after == {"role": "Supervisor", "group_ids": [1, 2], "all_groups": False,
+                             "is_active": True}
+    monkeypatch.setattr("sys.stdin", io.StringIO("an0ther-long-pass\n"))
+    call_command("createstaff", "zoe", "--role", "backoffice", "--all-groups",
+                 "--password-stdin", stdout=io.StringIO())
+    updated = AuditEntry.objects.get(action="staff.update")
+    assert updated.before == created.after
+    assert updated.after == {"role": "Back office", "group_ids": [], "all_groups": True,
+                             "is_active": True}
+    for entry in (created, updated):
+        assert "s3cret" not in str(entry.__dict__) and "an0ther" not in str(entry.__dict__)
+
+
+def test_it_records_who_changed_a_member_from_the_portal(db, administrator):
+    create_staff("zoe", "Compliance", "s3cret-enough-pass", group_ids=[3], actor=administrator)
+    entry = AuditEntry.objects.get(action="staff.create", entity_id=str(
+        get_user_model().objects.get(username="zoe").pk))
+    assert entry.actor == administrator and entry.after["role"] == "Compliance"
+
+
+def test_it_refuses_the_demo_staff_unless_the_demo_was_asked_for(db):
+    with pytest.raises(CommandError, match="only with DEMO_STAFF=true"):
+        call_command("demostaff", stdout=io.StringIO())
+    assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_it_refuses_the_demo_staff_with_debug_off(db, settings):
+    settings.DEMO_STAFF = True
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="only with DEBUG on"):
+        call_command("demostaff", stdout=io.StringIO())
+
+
+def test_it_creates_one_demo_user_per_role(db, settings):
+    settings.DEMO_STAFF = True
+    settings.DEBUG = True  # pytest-django turns it off; make run has it on
     out = io.StringIO()
     call_command("demostaff", stdout=out)
     for username in ("backoffice", "compliance", "supervisor", "admin"):
@@ -73,3 +136,32 @@ def test_it_names_a_bad_setting():
     result = _manage("check", DEBUG="maybe")
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
+
+
+def _dockerfile_env() -> dict[str, str]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    env = {}
+    for line in re.findall(r"^ENV\s+(.+)$", text, re.MULTILINE):
+        env.update(dict(re.findall(r"(\w+)=(\S+)", line)))
+    return env
+
+
+def test_it_never_lets_a_deployment_create_the_demo_staff():
+    for name in ("Dockerfile", "docker-compose.yml"):
+        assert "DEMO_STAFF" not in (ROOT / name).read_text(), name
+    image_env = {k: v for k, v in os.environ.items() if k != "DEMO_STAFF"}
+    image_env.update(_dockerfile_env())
+    assert image_env["PYTHONUNBUFFERED"] == "1"  # the ENV lines were read
+    result = subprocess.run(
+        [sys.executable, "manage.py", "demostaff"], cwd=ROOT, capture_output=True, text=True,
+        timeout=120, env={**image_env, "DEBUG": "false", "SECRET_KEY": "k" * 50,
+                          "OMTRADER_USERNAME": "crm", "OMTRADER_PASSWORD": "pw"},
+    )
+    assert result.returncode != 0 and "only with DEMO_STAFF=true" in result.stderr
+
+
+def test_it_asks_for_the_demo_in_make_run_before_anything_runs():
+    script = (ROOT / "scripts" / "run.sh").read_text()
+    exports = script.index("export DEMO_STAFF=true OTP_REQUIRED_ROLES=none")
+    assert exports < script.index("manage.py")
+    assert "demostaff" in script[exports:]

@@ -32,6 +32,13 @@ def test_it_pauses_sign_in_after_repeated_failures(client, backoffice):
     assert not client.get("/").status_code == 200
 
 
+def test_it_sends_a_signed_in_member_home_from_a_next_that_points_at_sign_in(
+        client, backoffice):
+    client.force_login(backoffice)
+    response = client.get("/login/?next=/login/")
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
 def test_it_signs_out_with_post(client, backoffice):
     client.force_login(backoffice)
     response = client.post("/logout/")

@@ -2,6 +2,9 @@ import getpass
 import secrets
 import sys
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from crmportal.staff.accounts import create_staff
@@ -13,6 +16,16 @@ def _group_ids(raw: str) -> list[int]:
         return [int(part) for part in raw.split(",") if part.strip()]
     except ValueError:
         raise CommandError(f"--groups takes comma-separated group ids, not {raw!r}") from None
+
+
+def _check_password(password: str, username: str, email: str) -> None:
+    """Django's password validators (AUTH_PASSWORD_VALIDATORS), the member's name included."""
+    user = get_user_model()(username=username, email=email)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        problems = "\n".join(f"  - {message}" for message in error.messages)
+        raise CommandError(f"the password was refused:\n{problems}") from None
 
 
 class Command(BaseCommand):
@@ -43,6 +56,8 @@ class Command(BaseCommand):
         if group_ids and options["all_groups"]:
             raise CommandError("give either --groups or --all-groups, not both")
         password, generated = self._password(options["password_stdin"])
+        if not generated:
+            _check_password(password, options["username"], options["email"])
         user = create_staff(
             options["username"],
             role,

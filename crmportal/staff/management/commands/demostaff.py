@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from crmportal.env import env_str
 from crmportal.staff.accounts import create_staff
@@ -16,6 +17,14 @@ class Command(BaseCommand):
     help = "Create one demo staff member per role and print their logins (for make run)."
 
     def handle(self, *args, **options):
+        # The demo logins are published: they exist only where the demo was asked for.
+        if not settings.DEMO_STAFF:
+            raise CommandError(
+                "demostaff creates staff with a published password; it runs only with "
+                "DEMO_STAFF=true (make run sets it). Use createstaff for real staff."
+            )
+        if not settings.DEBUG:
+            raise CommandError("demostaff runs only with DEBUG on: it is for development.")
         password = env_str("DEMO_PASSWORD", "demo-pass-2026")
         self.stdout.write(f"Demo staff logins (password for all: {password}):")
         for username, role in DEMO_USERS:
