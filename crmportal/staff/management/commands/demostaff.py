@@ -23,8 +23,6 @@ class Command(BaseCommand):
                 "demostaff creates staff with a published password; it runs only with "
                 "DEMO_STAFF=true (make run sets it). Use createstaff for real staff."
             )
-        if not settings.DEBUG:
-            raise CommandError("demostaff runs only with DEBUG on: it is for development.")
         password = env_str("DEMO_PASSWORD", "demo-pass-2026")
         self.stdout.write(f"Demo staff logins (password for all: {password}):")
         for username, role in DEMO_USERS:
