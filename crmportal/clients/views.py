@@ -283,6 +283,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     names = _group_names(omt)
     sensitive = _may_see_sensitive(request.user)
     currency = {account.id: account.currency for account in accounts}
+    digits = {account.id: account.currency_digits for account in accounts}
     codes = _symbol_codes(omt)
     context = {
         "client": client,
@@ -291,14 +292,16 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "hidden_accounts": seen.hidden_accounts,
         "account_ids": [a.id for a in accounts],
         "group_ids": sorted({a.group_id for a in accounts if a.group_id is not None}),
-        "positions": [(p, currency.get(p.account_id, ""), p.symbol or codes.get(p.symbol_id, ""))
+        "positions": [(p, currency.get(p.account_id, ""), p.symbol or codes.get(p.symbol_id, ""),
+                       digits.get(p.account_id))
                       for p in in_scope(overview.positions, seen.account_ids)],
-        "deals": [(d, currency.get(d.account_id, ""), d.symbol or codes.get(d.symbol_id, ""))
+        "deals": [(d, currency.get(d.account_id, ""), d.symbol or codes.get(d.symbol_id, ""),
+                   digits.get(d.account_id))
                   for d in in_scope(overview.deals, seen.account_ids)],
-        "transactions": sorted(
+        "transactions": [(t, digits.get(t.account_id)) for t in sorted(
             in_scope((t for rows in overview.transactions.values() for t in rows),
                      seen.account_ids),
-            key=lambda t: (t.created_at is not None, t.created_at, t.id), reverse=True)[:20],
+            key=lambda t: (t.created_at is not None, t.created_at, t.id), reverse=True)[:20]],
         "kyc_state": kyc.state_of(client.kyc_status),
         "kyc_label": kyc.label_of(client.kyc_status),
         "kyc_badge": kyc.badge_of(client.kyc_status),

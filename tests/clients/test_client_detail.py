@@ -185,3 +185,15 @@ def test_it_shows_omtraders_refusal_of_a_read_with_its_message(as_user, client, 
     knobs.fault(method="GET", path="/api/v1/manager/clients/{id}", status=422)
     panel = client.get(url(trader.id), headers={"HX-Request": "true"})
     assert panel.status_code == 502 and "<html" not in panel.content.decode()
+
+
+def test_it_shows_money_with_the_currencys_digits(as_user, client, seeded):
+    as_user("backoffice")
+    with_money = next(c for c in seeded if c.accounts)
+    page = client.get(url(with_money.id))
+    body = page.content.decode()
+    for account, _ in page.context["accounts"]:
+        digits = account.currency_digits if account.currency_digits is not None else 2
+        assert f"{account.balance:,.{digits}f}" in body
+    for tx, digits in page.context["transactions"]:
+        assert f"{tx.amount:,.{digits if digits is not None else 2}f}" in body

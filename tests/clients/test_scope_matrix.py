@@ -79,9 +79,9 @@ def test_it_shows_a_straddling_client_with_only_the_accounts_in_scope(client, me
     assert page.status_code == 200
     context = page.context
     assert [a.id for a, _ in context["accounts"]] == sorted(a.id for a in shown)
-    assert {p.account_id for p, _, _ in context["positions"]} <= {a.id for a in shown}
-    assert {d.account_id for d, _, _ in context["deals"]} <= {a.id for a in shown}
-    assert {t.account_id for t in context["transactions"]} <= {a.id for a in shown}
+    assert {p.account_id for p, *_ in context["positions"]} <= {a.id for a in shown}
+    assert {d.account_id for d, *_ in context["deals"]} <= {a.id for a in shown}
+    assert {t.account_id for t, _ in context["transactions"]} <= {a.id for a in shown}
     body = page.content.decode()
     n = len(hidden)
     assert f"{n} more account{'s' if n != 1 else ''} in groups outside your scope" in body
