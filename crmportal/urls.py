@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("audit/", include("crmportal.audit.urls")),
     path("live/", include("crmportal.live.urls")),
+    path("", include("crmportal.staff.urls")),
     path("", include("crmportal.clients.urls")),
 ]
 

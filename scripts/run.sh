@@ -8,6 +8,8 @@ SIM_PORT="${SIM_PORT:-8100}"
 mkdir -p .run
 
 $PY manage.py migrate --noinput
+# The demo signs in with a password alone; production requires two-factor for every role.
+export OTP_REQUIRED_ROLES="${OTP_REQUIRED_ROLES:-none}"
 pids=()
 stop() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap stop EXIT INT TERM
