@@ -46,7 +46,6 @@ def _forget(member) -> None:
     scope.forget(member)
 
 
-@transaction.atomic
 def do_update_staff(member, *, role: str, group_ids: list[int], all_groups: bool,
                     is_active: bool, actor, request=None) -> bool:
     """Set the member's role, group scope and whether they may sign in. True when something
@@ -67,10 +66,17 @@ def do_update_staff(member, *, role: str, group_ids: list[int], all_groups: bool
     if all_groups:
         wanted["group_ids"] = []  # "all groups" is the whole scope; a list beside it means nothing
 
+    with transaction.atomic():  # refusals above are recorded outside it, so they stay
+        changed = _apply(member, wanted, actor, request)
+    _forget(member)
+    return changed
+
+
+def _apply(member, wanted: dict, actor, request) -> bool:
     before = snapshot(member)
     changed = [name for name in ("role", "group_ids", "all_groups") if before[name] != wanted[name]]
     if changed:
-        member.groups.set([Group.objects.get(name=role)])
+        member.groups.set([Group.objects.get(name=wanted["role"])])
         StaffProfile.objects.update_or_create(
             user=member,
             defaults={"group_ids": wanted["group_ids"], "all_groups": wanted["all_groups"]},
@@ -85,19 +91,18 @@ def do_update_staff(member, *, role: str, group_ids: list[int], all_groups: bool
                entity_type="staff", entity_id=member.pk,
                before={"is_active": before["is_active"]}, after={"is_active": member.is_active},
                request=request)
-    _forget(member)
     return bool(changed) or before["is_active"] != wanted["is_active"]
 
 
-@transaction.atomic
 def do_reset_second_factor(member, *, actor, request=None) -> bool:
     """Remove the member's authenticator and recovery codes: they enrol again at their next
     sign-in (when their role requires it). True when they had a second factor."""
     if not actor.has_perm(MANAGE_STAFF):
         _refuse("staff.second_factor_reset", member, actor,
                 "Only members who manage staff may reset a second factor.", request)
-    had = twofactor.remove_second_factor(member) > 0
-    record("staff.second_factor_reset", actor=actor, entity_type="staff", entity_id=member.pk,
-           before={"second_factor": "on" if had else "off"}, after={"second_factor": "off"},
-           request=request)
+    with transaction.atomic():
+        had = twofactor.remove_second_factor(member) > 0
+        record("staff.second_factor_reset", actor=actor, entity_type="staff",
+               entity_id=member.pk, before={"second_factor": "on" if had else "off"},
+               after={"second_factor": "off"}, request=request)
     return had

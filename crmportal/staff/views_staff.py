@@ -71,7 +71,8 @@ def staff_edit(request: HttpRequest, member_id: int) -> HttpResponse:
     groups += [(gid, f"#{gid} (no longer in OMTrader)") for gid in current["group_ids"]
                if gid not in known]
     initial = {**current, "role": current["role"] if "," not in current["role"] else ""}
-    form = StaffForm(request.POST or None, groups=groups, initial=initial)
+    form = StaffForm(request.POST if request.method == "POST" else None, groups=groups,
+                     initial=initial)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
