@@ -2,8 +2,10 @@ import getpass
 import secrets
 import sys
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from crmportal.audit.log import record
 from crmportal.staff.accounts import create_staff
 from crmportal.staff.roles import ROLE_SLUGS, role_for_slug
 
@@ -43,6 +45,7 @@ class Command(BaseCommand):
         if group_ids and options["all_groups"]:
             raise CommandError("give either --groups or --all-groups, not both")
         password, generated = self._password(options["password_stdin"])
+        existed = get_user_model().objects.filter(username=options["username"]).exists()
         user = create_staff(
             options["username"],
             role,
@@ -52,6 +55,11 @@ class Command(BaseCommand):
             email=options["email"],
             time_zone=options["time_zone"],
         )
+        record("staff.update" if existed else "staff.create",
+               actor_username="manage.py createstaff", entity_type="staff", entity_id=user.pk,
+               after={"username": user.username, "role": role, "group_ids": sorted(group_ids),
+                      "all_groups": options["all_groups"], "is_active": True,
+                      "password": "set"})
         self.stdout.write(f"Staff member {user.username} has the role {role}.")
         if not group_ids and not options["all_groups"]:
             self.stdout.write("They see no OMTrader group yet: give --groups or --all-groups.")
