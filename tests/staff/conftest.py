@@ -32,9 +32,11 @@ def fresh_code(device: TOTPDevice) -> str:
 
 @pytest.fixture(autouse=True)
 def no_throttle(settings):
-    """django-otp's delay after a wrong code is its own concern; these tests try again at once."""
+    """django-otp's delay after a wrong code is its own concern; these tests try again at once.
+    The sign-in pause counts failures in the cache, which other modules' tests leave behind."""
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    caches["default"].clear()
 
 
 @pytest.fixture
