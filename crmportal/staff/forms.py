@@ -8,7 +8,7 @@ from crmportal.staff.roles import ROLES
 
 
 class StaffForm(forms.Form):
-    role = forms.ChoiceField(choices=[(name, name) for name in ROLES])
+    role = forms.ChoiceField(choices=[("", "Choose a role"), *((name, name) for name in ROLES)])
     all_groups = forms.BooleanField(
         required=False, label="All groups",
         help_text="Sees every OMTrader group, including groups added later.",

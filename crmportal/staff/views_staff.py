@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from crmportal.omtrader.client import get_client
 from crmportal.omtrader.errors import OMTraderError
@@ -16,6 +17,7 @@ from crmportal.staff import actions, twofactor
 from crmportal.staff.accounts import role_of
 from crmportal.staff.forms import StaffForm
 from crmportal.staff.models import StaffProfile
+from crmportal.staff.roles import ROLES
 from crmportal.staff.stepup import step_up_required
 
 
@@ -43,7 +45,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     members = get_user_model().objects.order_by("username").prefetch_related("groups")
     profiles = {p.user_id: p for p in StaffProfile.objects.all()}
     with_device = set(
-        twofactor.TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True)
+        TOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True)
     )
     rows = [
         {
@@ -70,7 +72,7 @@ def staff_edit(request: HttpRequest, member_id: int) -> HttpResponse:
     known = {gid for gid, _ in groups}
     groups += [(gid, f"#{gid} (no longer in OMTrader)") for gid in current["group_ids"]
                if gid not in known]
-    initial = {**current, "role": current["role"] if "," not in current["role"] else ""}
+    initial = {**current, "role": current["role"] if current["role"] in ROLES else ""}
     form = StaffForm(request.POST if request.method == "POST" else None, groups=groups,
                      initial=initial)
     error = ""

@@ -140,3 +140,13 @@ def test_it_answers_bad_input_with_a_message(client, upstream, administrator, ba
         assert page.status_code == 400 and b"Nothing was saved" in page.content, data
     assert client.get("/staff/999999/").status_code == 404
     assert StaffProfile.objects.get(user=backoffice).all_groups
+
+
+def test_it_asks_to_choose_a_role_for_a_member_without_one(client, upstream, administrator,
+                                                            roleless):
+    client.force_login(administrator)
+    page = client.get(f"/staff/{roleless.pk}/")
+    assert page.context["form"]["role"].value() == ""
+    assert b'<option value="" selected>Choose a role</option>' in page.content
+    assert client.post(f"/staff/{roleless.pk}/", _form(role="")).status_code == 400
+    assert not roleless.groups.exists()
