@@ -14,7 +14,7 @@ class StaffForm(forms.Form):
         help_text="Sees every OMTrader group, including groups added later.",
     )
     group_ids = forms.TypedMultipleChoiceField(
-        coerce=int, required=False, label="Groups",
+        coerce=int, required=False, label="Groups", widget=forms.CheckboxSelectMultiple,
         help_text="Ignored when All groups is ticked. None ticked: the member sees no client.",
     )
     is_active = forms.BooleanField(
