@@ -13,6 +13,7 @@ AREAS = [
     ("KYC queue", "kyc-list-queue", "staff.review_kyc"),
     ("Live board", "live-show-board", "staff.view_live_board"),
     ("Audit log", "audit-list-entries", "staff.view_audit"),
+    ("Staff", "staff-list-members", "staff.manage_staff"),
 ]
 
 

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crmportal.staff",
     "crmportal.audit",
     "crmportal.live",
@@ -70,7 +72,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "crmportal.staff.twofactor_middleware.SecondFactorMiddleware",
     "crmportal.staff.middleware.StaffTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -175,6 +179,25 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+
+# Two-factor sign-in and step-up (crmportal/staff/twofactor.py, stepup.py).
+def _otp_required_roles(raw: str) -> str:
+    from crmportal.staff.roles import ROLE_SLUGS
+
+    value = raw.strip().lower()
+    slugs = [item.strip() for item in value.split(",") if item.strip()]
+    if value in ("all", "none") or (slugs and all(slug in ROLE_SLUGS for slug in slugs)):
+        return value
+    raise ImproperlyConfigured(
+        f"OTP_REQUIRED_ROLES must be all, none or a comma list of {', '.join(ROLE_SLUGS)}, "
+        f"not {raw!r}"
+    )
+
+
+OTP_REQUIRED_ROLES = _otp_required_roles(env_str("OTP_REQUIRED_ROLES", "all"))
+OTP_TOTP_ISSUER = "CRM Portal"
+STEP_UP_SECONDS = env_int("STEP_UP_SECONDS", 300, minimum=30)
 
 # OMTrader Manager API (the service layer in crmportal/omtrader reads these).
 OMTRADER_URL = env_str("OMTRADER_URL", "http://127.0.0.1:8100").rstrip("/")

@@ -7,7 +7,7 @@ PORT="${PORT:-8000}"
 SIM_PORT="${SIM_PORT:-8100}"
 mkdir -p .run
 # The demo: staff with published passwords (demostaff refuses without DEMO_STAFF) and no
-# second factor required of any role.
+# second factor required of any role (production requires one of every role).
 export DEMO_STAFF=true OTP_REQUIRED_ROLES=none
 
 $PY manage.py migrate --noinput

@@ -56,6 +56,12 @@ def forget_sign_in_failures():
 
 
 @pytest.fixture(autouse=True)
+def no_second_factor_required(settings):
+    """Tests sign members in with force_login; tests of two-factor sign-in turn it on."""
+    settings.OTP_REQUIRED_ROLES = "none"
+
+
+@pytest.fixture(autouse=True)
 def close_the_shared_sync_thread_s_connection():
     """Async code reaches the database through asgiref's one shared sync thread, whose
     connection outlives the test (CONN_MAX_AGE): PostgreSQL then refuses to drop the test

@@ -38,6 +38,7 @@ class PortalProcess:
             "SECRET_KEY": "portal-process-test-key-" + "x" * 30,
             "DATABASE_URL": database_url or f"sqlite:///{self.workdir}/db.sqlite3",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "OTP_REQUIRED_ROLES": "none",  # as `make run`; a test may ask for "all"
             **({"OMTRADER_URL": omtrader_url} if omtrader_url else {}),
             **(env or {}),
         }
