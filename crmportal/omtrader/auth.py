@@ -8,11 +8,13 @@
 - Other processes pick the token up from the Django cache instead of logging in themselves.
   The cached entry is sealed with a key derived from SECRET_KEY (sealing.py): Redis alone
   does not yield the token.
-- Neither the password nor the token is ever logged, put in a message or a repr.
+- Neither the password nor the token is ever logged, put in a message or a repr; redact.py
+  scrubs them (and session ids) from every log record, whichever library writes it.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -26,6 +28,7 @@ from crmportal.omtrader.config import Config
 from crmportal.omtrader.entities import LoginSession
 from crmportal.omtrader.errors import BadResponse, Unavailable
 from crmportal.omtrader.paths import Paths
+from crmportal.omtrader.redact import guard
 from crmportal.omtrader.sealing import Sealer
 from crmportal.omtrader.transport import Transport
 
@@ -59,6 +62,8 @@ class Auth:
         self._paths = paths
         self._cache = cache
         self._sealer = Sealer(config.secret_key)
+        basic = base64.b64encode(f"{config.username}:{config.password}".encode()).decode()
+        guard(config.password, basic, lasting=True)
         self._held: _Held | None = None
         self._lock = threading.Lock()
 
@@ -99,6 +104,7 @@ class Auth:
             return held
         shared = self._shared()
         if shared and now < shared.renew_at and (not held or shared.token != held.token):
+            guard(shared.token, shared.session.session_id)  # another process's login
             self._held = shared
             return shared
         try:
@@ -137,6 +143,7 @@ class Auth:
             params={"remember_me": "false"},
         )
         session, lifetime = _session(data, started)
+        guard(session.access_token, session.session_id)
         log.info("omtrader login: new session, valid for %.0f s", lifetime)
         return session, lifetime
 
