@@ -12,3 +12,11 @@ document.addEventListener("keydown", (event) => {
     }
   }
 });
+
+// <select data-autosubmit>: a change submits its form (no inline handlers: CSP script-src 'self').
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (field instanceof HTMLElement && field.matches("[data-autosubmit]") && field.form) {
+    field.form.requestSubmit();
+  }
+});
