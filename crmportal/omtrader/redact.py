@@ -14,10 +14,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from urllib.parse import quote, quote_plus
 
 MASK = "[redacted]"
 MIN_LENGTH = 6  # shorter strings are no secret, and scrubbing them would garble every line
-REMEMBERED = 256  # tokens and session ids; the oldest have long expired
+REMEMBERED = 64  # tokens and session ids (with their URL forms); the oldest have long expired
 QUERY = re.compile(r"\b(access_token|refresh_token|session_id|password)=[^&\s'\"]+", re.I)
 
 _lock = threading.Lock()
@@ -30,7 +31,9 @@ _installed = False
 def guard(*secrets: str, lasting: bool = False) -> None:
     """Scrub these from every log record from now on (`lasting`: never forget them)."""
     global _lasting, _recent, _known, _installed
-    new = [s for s in secrets if isinstance(s, str) and len(s) >= MIN_LENGTH]
+    # As written, and as they appear in a URL's path or query once encoded.
+    new = [form for s in secrets if isinstance(s, str) and len(s) >= MIN_LENGTH
+           for form in (s, quote(s, safe=""), quote_plus(s))]
     with _lock:
         if lasting:
             _lasting = tuple(dict.fromkeys((*_lasting, *new)))

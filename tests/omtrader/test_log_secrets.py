@@ -96,3 +96,17 @@ def test_it_logs_no_password_token_or_session_id_at_debug(sim, omt, every_record
                           record.exc_text or "", record.stack_info or ""])
         for what, secret in secrets.items():
             assert secret not in text, f"{record.name} logged the {what}: {text[:300]}"
+
+
+def test_it_scrubs_a_secret_in_its_url_encoded_form_too(every_record):
+    from urllib.parse import quote
+
+    from crmportal.omtrader.redact import guard
+
+    secret = "tok+en/with=odd&chars-0123456789"
+    guard(secret)
+    logging.getLogger("urllib3.connectionpool").debug(
+        '"%s %s HTTP/1.1" %s', "POST", f"/ws/v1/{quote(secret, safe='')}", 200)
+    logging.getLogger("anything.at.all").warning("raw %s", secret)
+    texts = [record.getMessage() for record in every_record]
+    assert texts[-2:] == ['"POST /ws/v1/[redacted] HTTP/1.1" 200', "raw [redacted]"]
