@@ -1,7 +1,9 @@
 # CRM Portal: one image for the portal (daphne), the relay (manage.py relay) and the simulator.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# DEBUG is off in the image; only a developer's own environment turns it on.
+ENV DEBUG=false \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -6,11 +6,15 @@
 - Once it has expired (or was refused), callers wait for a single login: twenty threads
   arriving together cause one login, not twenty.
 - Other processes pick the token up from the Django cache instead of logging in themselves.
-- Neither the password nor the token is ever logged, put in a message or a repr.
+  The cached entry is sealed with a key derived from SECRET_KEY (sealing.py): Redis alone
+  does not yield the token.
+- Neither the password nor the token is ever logged, put in a message or a repr; redact.py
+  scrubs them (and session ids) from every log record, whichever library writes it.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
@@ -24,6 +28,8 @@ from crmportal.omtrader.config import Config
 from crmportal.omtrader.entities import LoginSession
 from crmportal.omtrader.errors import BadResponse, Unavailable
 from crmportal.omtrader.paths import Paths
+from crmportal.omtrader.redact import guard
+from crmportal.omtrader.sealing import Sealer
 from crmportal.omtrader.transport import Transport
 
 log = logging.getLogger("crmportal.omtrader")
@@ -55,6 +61,9 @@ class Auth:
         self._transport = transport
         self._paths = paths
         self._cache = cache
+        self._sealer = Sealer(config.secret_key)
+        basic = base64.b64encode(f"{config.username}:{config.password}".encode()).decode()
+        guard(config.password, basic, lasting=True)
         self._held: _Held | None = None
         self._lock = threading.Lock()
 
@@ -81,8 +90,8 @@ class Auth:
         with self._lock:
             if self._held and self._held.token == token:
                 self._held = None
-            shared = self._cache.get("login")
-            if isinstance(shared, dict) and shared.get("access_token") == token:
+            shared = self._sealer.open(self._cache.get("login"))
+            if shared and shared.get("access_token") == token:
                 self._cache.delete("login")
 
     def login(self) -> LoginSession:
@@ -95,6 +104,7 @@ class Auth:
             return held
         shared = self._shared()
         if shared and now < shared.renew_at and (not held or shared.token != held.token):
+            guard(shared.token, shared.session.session_id)  # another process's login
             self._held = shared
             return shared
         try:
@@ -105,11 +115,14 @@ class Auth:
                 return held
             raise
         self._held = _Held.of(session, lifetime)
-        self._cache.set("login", _to_cache(session, lifetime), session.expires_at.timestamp() - now)
+        self._cache.set("login", self._sealer.seal(_to_cache(session, lifetime)),
+                        session.expires_at.timestamp() - now)
         return self._held
 
     def _shared(self) -> _Held | None:
-        raw = self._cache.get("login")
+        raw = self._sealer.open(self._cache.get("login"))
+        if raw is None:
+            return None
         try:
             session = LoginSession(
                 access_token=raw["access_token"],
@@ -130,6 +143,7 @@ class Auth:
             params={"remember_me": "false"},
         )
         session, lifetime = _session(data, started)
+        guard(session.access_token, session.session_id)
         log.info("omtrader login: new session, valid for %.0f s", lifetime)
         return session, lifetime
 

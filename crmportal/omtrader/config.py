@@ -23,6 +23,7 @@ class Config:
     cache_ttl: int = 300
     cache_alias: str = "default"
     paths: Mapping[str, Any] = field(default_factory=dict)
+    secret_key: str = field(default="", repr=False)  # seals the login shared through the cache
 
     @classmethod
     def from_settings(cls) -> Config:
@@ -39,4 +40,5 @@ class Config:
             cache_ttl=int(settings.OMTRADER_CACHE_TTL),
             cache_alias=getattr(settings, "OMTRADER_CACHE_ALIAS", "default"),
             paths=dict(getattr(settings, "OMTRADER_PATHS", {}) or {}),
+            secret_key=settings.SECRET_KEY,
         )

@@ -41,3 +41,11 @@ function showAddressInForms() {
 }
 document.addEventListener("htmx:historyRestore", showAddressInForms);
 window.addEventListener("pageshow", showAddressInForms);
+
+// <select data-autosubmit>: a change submits its form (no inline handlers: CSP script-src 'self').
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (field instanceof HTMLElement && field.matches("[data-autosubmit]") && field.form) {
+    field.form.requestSubmit();
+  }
+});

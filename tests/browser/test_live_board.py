@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from tests.support.browser import wait_for_js
 from tests.support.portal import PortalProcess
 from tests.support.staff import PASSWORD
 
@@ -61,11 +62,11 @@ def test_it_shows_a_position_s_new_p_and_l_without_a_reload(page, portal, simula
     before = {row_id: pl for row_id, code, pl in rows if code == symbol}
 
     simulator.shock(symbol, 1)
-    row_id = page.wait_for_function(
-        """(before) => Object.keys(before).find(id => {
+    row_id = wait_for_js(
+        page, """(before) => Object.keys(before).find(id => {
                const cell = document.getElementById(id + '-pl');
                return cell && cell.textContent !== before[id];
-           })""", arg=before).json_value()
+           })""", arg=before)
     cell = page.locator(f"#{row_id} td").nth(8)
     assert cell.get_attribute("id") == f"{row_id}-pl"  # the P/L column, swapped by itself
     after = float(cell.inner_text())
@@ -81,9 +82,9 @@ def test_it_never_shows_a_group_limited_supervisor_another_group_s_rows(page, po
     simulator.control(market_paused=False, event_rate=30)
     open_board(page, portal, "gina")
     shown = page.evaluate("window.__live")
-    page.wait_for_function(f"window.__live > {shown + 15}", timeout=30000)  # plenty of traffic
+    wait_for_js(page, f"window.__live > {shown + 15}", timeout=30000)  # plenty of traffic
     simulator.shock("EURUSD", -3)
-    page.wait_for_function(f"window.__live > {shown + 25}", timeout=30000)
+    wait_for_js(page, f"window.__live > {shown + 25}", timeout=30000)
 
     groups = page.eval_on_selector_all("#live-positions tr[data-group]",
                                        "rows => rows.map(r => r.dataset.group)")
@@ -103,7 +104,7 @@ def test_it_adds_new_positions_and_removes_closed_ones_as_the_market_trades(page
     first = set(page.eval_on_selector_all("#live-positions tr[id^='pos-']",
                                           "rows => rows.map(r => r.id)"))
     shown = page.evaluate("window.__live")
-    page.wait_for_function(f"window.__live > {shown + 20}", timeout=30000)
+    wait_for_js(page, f"window.__live > {shown + 20}", timeout=30000)
     simulator.control(market_paused=True)
     token = simulator.login()["access_token"]
 
@@ -114,8 +115,8 @@ def test_it_adds_new_positions_and_removes_closed_ones_as_the_market_trades(page
         return {f"pos-{p['id']}" for p in records}
 
     truth = open_now()
-    page.wait_for_function(
-        """(truth) => {
+    wait_for_js(
+        page, """(truth) => {
              const ids = Array.from(document.querySelectorAll("#live-positions tr[id^='pos-']"),
                                     r => r.id);
              return ids.length === truth.length && ids.every(id => truth.includes(id));

@@ -11,6 +11,7 @@ import pytest
 
 from crmportal.omtrader.client import OMTraderClient
 from crmportal.omtrader.errors import Unauthorized
+from crmportal.omtrader.sealing import Sealer
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -97,9 +98,9 @@ def test_it_relogs_in_once_when_twenty_threads_get_a_401(sim, omt):
     revoked = sim.login()
     sim.session_logout(revoked["session_id"])
     # Another process left this token in the shared cache; OMTrader no longer accepts it.
-    omt.cache.set("login", {"access_token": revoked["access_token"],
-                            "session_id": revoked["session_id"], "account_id": 2,
-                            "expires_at": time.time() + 3000, "lifetime": 3600}, 3000)
+    omt.cache.set("login", Sealer(omt.config.secret_key).seal({
+        "access_token": revoked["access_token"], "session_id": revoked["session_id"],
+        "account_id": 2, "expires_at": time.time() + 3000, "lifetime": 3600}), 3000)
     before, requests_before = logins(sim), sim.counters()["requests"]
     results = run_together(20, lambda: omt.get_client(3).id)
     assert results == [3] * 20
