@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from crmportal.audit import tally
 from crmportal.audit.forms import AuditFilterForm
 from crmportal.audit.models import AuditEntry
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
@@ -17,6 +18,7 @@ from crmportal.paging import PAGE_SIZES, page_size, positive_int
 @vary_on_headers(*PARTIAL_HEADERS)
 @permission_required("staff.view_audit", raise_exception=True)
 def audit_list(request: HttpRequest) -> HttpResponse:
+    tally.flush()  # aggregated refusals of finished minutes are listed too
     form = AuditFilterForm(request.GET or None)
     entries = AuditEntry.objects.order_by("-id")
     if form.is_bound and form.is_valid():
