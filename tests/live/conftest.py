@@ -78,13 +78,17 @@ def layer(settings):
 
 
 @pytest.fixture(autouse=True)
-def no_sockets_left():
-    """Socket leases (crmportal/live/sockets.py) live in the cache; user ids are reused."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+def cache_of_its_own(settings):
+    """Socket leases (crmportal/live/sockets.py) live in the cache and user ids are reused: a
+    cache of this test's own (never a flush of a Redis other runs share)."""
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": redis_url,
+                                       "KEY_PREFIX": f"t{uuid.uuid4().hex[:10]}"}}
+    else:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                       "LOCATION": uuid.uuid4().hex}}
 
 
 @pytest.fixture
