@@ -371,6 +371,8 @@ def main() -> None:
             "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
             "OMTRADER_USERNAME": sim.username, "OMTRADER_PASSWORD": sim.password,
             "LOG_LEVEL": "INFO", **shape,
+            # Every bench socket is the same member's.
+            "LIVE_MAX_SOCKETS_PER_MEMBER": str(max(10, args.clients)),
         }).start()
         relay_process = portal.spawn("relay", "relay") if args.shape == "scaleout" else None
         cookie = session_cookie(portal, "sam")

@@ -245,6 +245,10 @@ LIVE_RELAY = env_choice("LIVE_RELAY", "external" if REDIS_URL else "embedded",
 LIVE_HEARTBEAT = env_float("LIVE_HEARTBEAT", 30.0, minimum=1.0)
 LIVE_ROW_RATE = env_float("LIVE_ROW_RATE", 4.0, minimum=0.5)
 LIVE_RELAY_LOCK_TTL = env_float("LIVE_RELAY_LOCK_TTL", 10.0, minimum=2.0)
+# Each socket re-checks its member (active, permission, scope, session) this often, and at once
+# when the member changes; a member may hold this many sockets at a time (all processes).
+LIVE_RECHECK_SECONDS = env_float("LIVE_RECHECK_SECONDS", 30.0, minimum=1.0)
+LIVE_MAX_SOCKETS_PER_MEMBER = env_int("LIVE_MAX_SOCKETS_PER_MEMBER", 10, minimum=1)
 
 # Clients and KYC (crmportal/clients).
 CLIENT_INDEX_MAX_AGE = env_int("CLIENT_INDEX_MAX_AGE", 5, minimum=0)

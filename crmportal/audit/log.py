@@ -67,8 +67,10 @@ def record(
     detail: str = "",
     request=None,
     actor_username: str = "",
+    ip_address: str = "",
 ) -> AuditEntry:
-    """Append one entry to the hash chain. `request` fills actor, ip and request id."""
+    """Append one entry to the hash chain. `request` fills actor, ip and request id
+    (`ip_address` is the client address when there is no request: sockets, summaries)."""
     request_user = getattr(request, "user", None)
     if actor is None and request_user is not None and request_user.is_authenticated:
         actor = request_user
@@ -84,7 +86,7 @@ def record(
         outcome=str(outcome),
         detail=detail[:2000],
         request_id=getattr(request, "request_id", "") or current_request_id(),
-        ip_address=client_ip(request),
+        ip_address=client_ip(request) or ip_address[:45],
     )
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(

@@ -46,3 +46,32 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head {self.last_hash[:12]}"
+
+
+class AuditTally(models.Model):
+    """How often one repeated security event came from one source in one minute
+    (crmportal/audit/tally.py): the audit log gets the first at once and the rest as one entry."""
+
+    kind = models.CharField(max_length=64)
+    source = models.CharField(max_length=150)  # a client address, or "member <id>"
+    minute = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+    reported = models.PositiveIntegerField(default=0)  # how many of `count` the log holds
+    # What the summary entry of the minute says and about whom.
+    what = models.CharField(max_length=64)
+    action = models.CharField(max_length=64)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    entity_type = models.CharField(max_length=32, blank=True)
+    ip_address = models.CharField(max_length=45, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "source", "minute"], name="audit_tally_once")
+        ]
+        indexes = [models.Index(fields=["minute"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} from {self.source} at {self.minute:%H:%M}: {self.count}"

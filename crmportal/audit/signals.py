@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from crmportal.audit.log import record
-from crmportal.audit.models import AuditEntry
+from crmportal.audit import tally
+from crmportal.audit.log import client_ip, record
 
 
 @receiver(user_logged_in)
@@ -22,12 +22,17 @@ def _logged_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs):
+    # A flood from one address is aggregated: the first of a minute names the user, the
+    # rest of that minute become one entry with their count (crmportal/audit/tally.py).
     username = str(credentials.get("username", ""))[:150]
-    record(
+    address = client_ip(request)
+    tally.count(
         "auth.login_failed",
+        address or "an unknown address",
+        what="failed sign-ins",
+        action="auth.login_failed",
         actor_username=username,
         entity_type="staff",
-        outcome=AuditEntry.Outcome.DENIED,
         detail=f"Failed sign-in as {username!r}",
         request=request,
     )

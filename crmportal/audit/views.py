@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from crmportal.audit import present
+from crmportal.audit import present, tally
 from crmportal.audit.forms import AuditFilterForm
 from crmportal.audit.models import AuditEntry
 from crmportal.clients import index
@@ -38,6 +38,7 @@ def _entries_for(user):
 @vary_on_headers(*PARTIAL_HEADERS)
 @permission_required("staff.view_audit", raise_exception=True)
 def audit_list(request: HttpRequest) -> HttpResponse:
+    tally.flush()  # aggregated refusals of finished minutes are listed too
     form = AuditFilterForm(request.GET or None)
     entries = _entries_for(request.user)
     if form.is_bound and form.is_valid():

@@ -7,6 +7,6 @@ class LiveConfig(AppConfig):
     verbose_name = "Live board"
 
     def ready(self) -> None:
-        from crmportal.live import daphne_close
+        from crmportal.live import daphne_close, signals  # noqa: F401  (signals: receivers)
 
         daphne_close.install()

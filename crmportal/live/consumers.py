@@ -4,10 +4,21 @@
     /ws/live/?group=6      the board, one group
     /ws/live/?client=12    one client's open positions (the client 360 panel)
 
-Who may connect: the board needs staff.view_live_board (Supervisor, Administrator); the client
-panel needs staff.view_clients and at least one of the client's accounts in the member's group
-scope. Refusals happen before accept (the handshake fails) and are audited. The origin is
-checked by AllowedHostsOriginValidator in asgi.py.
+Who may connect: a signed-in, active member whose session is current (not idle past
+SESSION_IDLE_TIMEOUT) and who holds fewer than LIVE_MAX_SOCKETS_PER_MEMBER sockets (sockets.py);
+the board needs staff.view_live_board (Supervisor, Administrator); the client panel needs
+staff.view_clients and the client visible in the member's scope (scope.client_scope), and
+joins only the groups of its accounts in scope. Refusals happen before accept (the handshake
+fails) and are audited, repeated ones aggregated per source and minute (audit/tally.py). The
+origin is checked by AllowedHostsOriginValidator in asgi.py.
+
+The right to the socket ends with the right to the page: every socket joins its member's
+channel group (live.member.<id>). Signing out sends it `live.end` (crmportal/live/signals.py):
+each socket shows "Signed out" and closes with 4401, on which the htmx ws extension does not
+reconnect. A change to the member (active, role, scope) sends `live.recheck`, and every
+LIVE_RECHECK_SECONDS each socket re-checks anyway: it reloads the member and the session from
+the database; a member no longer signed in, active or allowed ends the socket the same way; a
+changed scope leaves and joins channel groups and replaces the panels with a fresh snapshot.
 
 The socket joins only the channel groups of its view (ids from the member's scope, never from
 the query string as given), so an event of another group never reaches it. Then it asks the
@@ -31,21 +42,24 @@ import asyncio
 import logging
 import time
 from contextlib import suppress
+from importlib import import_module
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
-from crmportal.audit.log import record
-from crmportal.audit.models import AuditEntry
-from crmportal.live import publish, render
-from crmportal.live.publish import BROADCAST, unpack
+from crmportal.audit import tally
+from crmportal.live import publish, render, sockets
+from crmportal.live.publish import BROADCAST, member_stream, unpack
 from crmportal.live.relay import View, ensure_embedded_relay
-from crmportal.live.render import KINDS, Status, kind_of
-from crmportal.omtrader.errors import OMTraderError
-from crmportal.staff.scope import allowed_group_ids
+from crmportal.live.render import KINDS, Scope, Status, kind_of
+from crmportal.omtrader.errors import NotFound, OMTraderError
+from crmportal.staff.scope import allowed_group_ids, client_scope
+from crmportal.staff.sessions import idle_expired
 
 log = logging.getLogger("crmportal.live")
 
@@ -56,16 +70,30 @@ RELAY_SILENCE = 15.0
 WATCH_EVERY = 30.0
 REJOIN_EVERY = 600.0
 SERVICE_RESTART = 1012
+POLICY_VIOLATION = 1008
+SIGNED_OUT = 4401  # not a code the htmx ws extension reconnects on (1006, 1011-1013)
+FORBIDDEN = 4403
 CLOSE_FLUSH = 0.3
 STATUS_KEY = "live-status"
 
 
 class Refused(Exception):
-    pass
+    """The member may not have this socket (now): why, the close code and what the page shows."""
+
+    def __init__(self, why: str, code: int = FORBIDDEN, shown: str = "Access ended"):
+        super().__init__(why)
+        self.code = code
+        self.shown = shown
+
+
+def _signed_out(why: str) -> Refused:
+    return Refused(why, SIGNED_OUT, "Signed out")
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
     accepted = False
+    ended = False
+    member: int | None = None
 
     async def __call__(self, scope, receive, send):
         try:
@@ -97,6 +125,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         user = self.scope.get("user")
         try:
+            if user is None or not user.is_authenticated:
+                raise _signed_out("not signed in")
+            user = await _signed_in_member(self._session_key(), user.pk)
             self.view = await self._view_for(user)
         except Refused as refused:
             await self._refuse(user, str(refused))
@@ -105,7 +136,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
             log.warning("live socket refused: OMTrader unavailable (%s)", error.message)
             await self.close()
             return
-        self.streams = [*self.view.streams(), BROADCAST]
+        limit = settings.LIVE_MAX_SOCKETS_PER_MEMBER
+        if await asyncio.to_thread(sockets.claim, user.pk, self.channel_name, limit) is None:
+            await self._refuse(user, f"{limit} sockets open already "
+                                     f"(LIVE_MAX_SOCKETS_PER_MEMBER)", kind="live.refused.limit")
+            return
+        self.member = user.pk
+        self.streams = [*self.view.streams(), BROADCAST, member_stream(user.pk)]
+        self.gone: list[str] = []
+        self.rechecking = asyncio.Lock()
         for stream in self.streams:
             await self.channel_layer.group_add(stream, self.channel_name)
         ensure_embedded_relay()
@@ -126,18 +165,24 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._ask_snapshot()
         self.ticker = asyncio.create_task(self._tick())
 
-    async def _view_for(self, user) -> View:
+    def _session_key(self) -> str | None:
+        return getattr(self.scope.get("session"), "session_key", None)
+
+    async def _view_for(self, user, current: View | None = None) -> View:
+        """What this member may see of what the socket asked for (`current`: when
+        re-checking, kept narrowed to the member's scope if OMTrader does not answer)."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         client = _one_id(query, "client")
         group = _one_id(query, "group")
         if client is not None:
             allowed = await _access(user, "staff.view_clients")
-            groups = await asyncio.to_thread(_client_groups, client)
-            if allowed is not None:
-                groups &= allowed
-                if not groups:
-                    raise Refused(f"client {client} has no account in the member's groups")
-            return View("client", frozenset(groups), client)
+            try:
+                return await asyncio.to_thread(_client_view, user, client)
+            except OMTraderError:
+                if current is None:
+                    raise
+                kept = {g for g in current.groups or () if allowed is None or g in allowed}
+                return View("client", frozenset(kept), client)
         allowed = await _access(user, "staff.view_live_board")
         if group is not None:
             if allowed is not None and group not in allowed:
@@ -145,8 +190,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return View("board", frozenset({group}))
         return View("board", allowed)
 
-    async def _refuse(self, user, why: str) -> None:
-        await database_sync_to_async(_audit_refusal)(user, self.scope, why)
+    async def _refuse(self, user, why: str, kind: str = "live.refused") -> None:
+        await database_sync_to_async(_audit_refusal)(user, self.scope, why, kind)
         await self.close()
 
     async def disconnect(self, code) -> None:
@@ -155,13 +200,87 @@ class LiveConsumer(AsyncWebsocketConsumer):
             ticker.cancel()
         for stream in getattr(self, "streams", ()):
             await self.channel_layer.group_discard(stream, self.channel_name)
+        if self.member is not None:
+            await asyncio.to_thread(sockets.release, self.member, self.channel_name)
+
+    # -- the member's right to the socket ------------------------------------------------------
+
+    async def live_end(self, message: dict[str, Any]) -> None:
+        await self._end(message.get("reason") or "Signed out", SIGNED_OUT, "signed out")
+
+    async def live_recheck(self, message: dict[str, Any]) -> None:
+        await self._recheck()
+
+    async def _recheck(self) -> None:
+        try:
+            await self._recheck_member()
+        except Exception:  # noqa: BLE001 - the database is away: the next re-check tries again
+            log.exception("live socket of member %s: re-check failed", self.member)
+
+    async def _recheck_member(self) -> None:
+        """Reload the member and their session; end the socket or follow a changed scope."""
+        if self.ended:
+            return
+        async with self.rechecking:
+            try:
+                user = await _signed_in_member(self._session_key(), self.member)
+                view = await self._view_for(user, current=self.view)
+            except Refused as refused:
+                await self._end(refused.shown, refused.code, str(refused))
+                return
+            await asyncio.to_thread(sockets.renew, self.member, self.channel_name)
+            if view != self.view:
+                await self._change_view(view)
+
+    async def _change_view(self, view: View) -> None:
+        """Leave the groups no longer allowed, join new ones, and replace the panels: the
+        snapshot of the new view, and the aggregate panels of scopes gone removed."""
+        streams = [*view.streams(), BROADCAST, member_stream(self.member)]
+        for stream in self.streams:
+            if stream not in streams:
+                await self.channel_layer.group_discard(stream, self.channel_name)
+        for stream in streams:
+            if stream not in self.streams:
+                await self.channel_layer.group_add(stream, self.channel_name)
+        log.info("live socket of member %s: view %s -> %s", self.member,
+                 self.view.to_message(), view.to_message())
+        gone = _scope_keys(self.view) - _scope_keys(view)
+        self.view, self.streams = view, streams
+        self.synced = False  # updates wait for the snapshot of the new view
+        self.pending = {k: v for k, v in self.pending.items() if k == STATUS_KEY}
+        self.snapshot = []
+        if gone:
+            self.gone.append(render.panels_gone(sorted(gone)))
+        await self._ask_snapshot(force=True)
+        await self._pump()
+
+    async def _end(self, shown: str, code: int, why: str) -> None:
+        """Show why on the page (the status), then close with a code the page does not
+        reconnect on."""
+        if self.ended:
+            return
+        self.ended = True
+        log.info("live socket of member %s closed: %s", self.member, why)
+        ticker = getattr(self, "ticker", None)
+        if ticker and ticker is not asyncio.current_task():
+            ticker.cancel()
+        with suppress(Exception):  # past the window: this is the last message
+            await self.send(text_data=render.status(Status("ended", reason=shown)))
+        await self.close(code)
 
     # -- from the browser ----------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
-        if text_data == "ack":
-            self.in_flight = max(0, self.in_flight - 1)
-            await self._pump()
+        if text_data != "ack":
+            return  # nothing else is spoken here
+        if self.in_flight == 0:
+            # Acknowledging what was never sent would defeat the window (back-pressure).
+            log.warning("live socket of member %s: ack with nothing in flight; closing",
+                        self.member)
+            await self._end("Connection closed", POLICY_VIOLATION, "ack with nothing in flight")
+            return
+        self.in_flight -= 1
+        await self._pump()
 
     # -- from the relay ------------------------------------------------------------------------
 
@@ -172,6 +291,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self._ask_snapshot(force=True)  # a new relay: its numbers mean nothing here
             return
         stream, seq = message["stream"], message["seq"]
+        if stream not in self.seqs:
+            return  # a group this socket left (a narrowed scope), still in the channel
         last = self.seqs.get(stream, 0)
         if seq <= last:
             return
@@ -197,6 +318,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._pump()
 
     async def live_snapshot(self, message: dict[str, Any]) -> None:
+        if set(message["seqs"]) != set(self.view.streams()):
+            return  # the answer to a request made for a view the socket no longer shows
         self.epoch = message["epoch"]
         self.seqs = dict(message["seqs"])
         self.synced = True
@@ -222,8 +345,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def _pump(self) -> None:
         """Send what waits, snapshot first, one kind of fragment per message (render.kind_of)."""
-        while self.in_flight < WINDOW:
-            if self.snapshot:
+        while self.in_flight < WINDOW and not self.ended:
+            if self.gone:
+                await self._send(self.gone.pop(0))
+            elif self.snapshot:
                 await self._send(self.snapshot.pop(0))
             elif self.synced and self.pending:
                 by_kind: dict[str, list[str]] = {}
@@ -239,6 +364,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 return
 
     async def _send(self, html: str) -> None:
+        if self.ended:
+            return  # closing: nothing more goes out
         self.in_flight += 1
         self.sent += 1
         await self.send(text_data=html)
@@ -251,10 +378,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await publish.ask_snapshot(self.channel_layer, self.channel_name, self.view.to_message())
 
     async def _tick(self) -> None:
-        watched = rejoined = time.monotonic()
+        watched = rejoined = rechecked = time.monotonic()
         while True:
-            await asyncio.sleep(1.0)
+            every = settings.LIVE_RECHECK_SECONDS
+            await asyncio.sleep(min(1.0, every))
             now = time.monotonic()
+            if now - rechecked >= every:
+                rechecked = now
+                await self._recheck()
+                if self.ended:
+                    return
             if not self.synced:
                 await self._ask_snapshot()
             if now - self.relay_heard > RELAY_SILENCE and not self.relay_silent:
@@ -285,36 +418,78 @@ def _one_id(query: dict[str, list[str]], name: str) -> int | None:
 
 
 @database_sync_to_async
+def _signed_in_member(session_key: str | None, user_id: int | None):
+    """The member as the database has them now, if this session still signs them in: the
+    same test a page makes (django.contrib.auth.get_user: session present and unexpired,
+    password unchanged, user active), plus the idle clock."""
+    from django.contrib.auth import get_user
+    from django.contrib.sessions.backends.base import SessionBase
+
+    engine = import_module(settings.SESSION_ENGINE)
+    session: SessionBase = engine.SessionStore(session_key)
+    user = get_user(SimpleNamespace(session=session))
+    if not user.is_authenticated or user.pk != user_id:
+        raise _signed_out("session ended, or the member is no longer active")
+    if idle_expired(session):
+        raise _signed_out("session idle past SESSION_IDLE_TIMEOUT")
+    return user
+
+
+@database_sync_to_async
 def _access(user, permission: str) -> frozenset[int] | None:
     """The member's group scope (None: every group), or Refused."""
     if user is None or not user.is_authenticated:
-        raise Refused("not signed in")
-    if not user.is_active or not user.has_perm(permission):
+        raise _signed_out("not signed in")
+    if not user.is_active:
+        raise _signed_out("not active")
+    if not user.has_perm(permission):
         raise Refused(f"lacks {permission}")
     return allowed_group_ids(user)
 
 
-def _client_groups(client_id: int) -> set[int]:
+def _client_view(user, client_id: int) -> View:
+    """The client panel: visible by the scope rule, joining only its accounts in scope."""
     from crmportal.omtrader.client import get_client
 
     omt = get_client()
-    accounts = omt.iter_all(omt.list_accounts, client_id=client_id)
-    return {a.group_id for a in accounts if a.group_id is not None}
+    try:
+        client = omt.get_client(client_id)
+    except NotFound:
+        raise Refused(f"client {client_id} does not exist") from None
+    accounts = list(omt.iter_all(omt.list_accounts, client_id=client_id))
+    seen = client_scope(user, client, accounts)
+    if not seen.visible:
+        raise Refused(f"client {client_id} is outside the member's groups")
+    groups = {a.group_id for a in seen.accounts if a.group_id is not None}
+    return View("client", frozenset(groups), client_id)
 
 
-def _audit_refusal(user, scope: dict[str, Any], why: str) -> None:
-    client = scope.get("client") or ("", "")
+def _scope_keys(view: View) -> set[str]:
+    """The aggregate panels a view shows (board only), by scope key."""
+    if view.kind != "board":
+        return set()
+    if view.groups is None:
+        return {Scope.all().key}
+    return {Scope.group(g).key for g in view.groups}
+
+
+def _audit_refusal(user, scope: dict[str, Any], why: str, kind: str = "live.refused") -> None:
+    """Audited, repeated refusals aggregated per member (or address) and minute."""
+    address = (scope.get("client") or ("",))[0] or ""
     path = scope.get("path", "")
     query = scope.get("query_string", b"").decode("latin-1")[:200]
     signed_in = user is not None and user.is_authenticated
-    record(
-        "live.refused",
+    tally.count(
+        kind,
+        f"member {user.pk}" if signed_in else (address or "an unknown address"),
+        what="refused live sockets",
+        action="live.refused",
         actor=user if signed_in else None,
-        actor_username="" if signed_in else "(anonymous)",
+        actor_username="(anonymous)",
         entity_type="websocket",
         entity_id=path[:64],
-        outcome=AuditEntry.Outcome.DENIED,
-        detail=f"{path}?{query} from {client[0]}: {why}"[:2000],
+        detail=f"{path}?{query} from {address}: {why}"[:2000],
+        ip_address=address,
     )
 
 

@@ -4,7 +4,8 @@ Close codes. Daphne hands an ASGI `websocket.close` code to Autobahn's `sendClos
 accepts only 1000 and 3000-4999 (the browser API's rule for clients) and raises for 1012
 "Service Restart", so an ASGI application cannot tell a browser to come back after a restart
 (django/daphne#374, crossbario/autobahn-python#1642, both open). The htmx ws extension
-reconnects only on 1006, 1011, 1012 and 1013. These codes go out through Autobahn's
+reconnects only on 1006, 1011, 1012 and 1013 (and a client breaking the protocol gets 1008,
+Policy Violation). These codes go out through Autobahn's
 lower-level `sendCloseFrame()` instead, as a close handshake the server starts; every other
 code takes daphne's own path.
 
@@ -30,7 +31,7 @@ import asyncio
 import logging
 import sys
 
-SERVER_CODES = frozenset({1011, 1012, 1013})
+SERVER_CODES = frozenset({1008, 1011, 1012, 1013})
 
 log = logging.getLogger("daphne.server")
 

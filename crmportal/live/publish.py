@@ -7,6 +7,7 @@ Group names are built from ids only, never from input:
     live.client.<client_id>.<group_id>   one client's rows in one group (client 360 panel)
     live.broadcast                 relay status and "resync" to every socket
     live.relay                     the active relay's inbox (snapshot requests, watches)
+    live.member.<user_id>          every socket of one staff member (sign-out, re-check)
 
 Every update carries the relay's `epoch` (one per relay run) and a per-group `seq`, so a
 socket notices a message the channel layer dropped (a full channel drops silently) or a new
@@ -32,6 +33,10 @@ def group_stream(group_id: int) -> str:
 
 def client_stream(client_id: int, group_id: int) -> str:
     return f"live.client.{int(client_id)}.{int(group_id)}"
+
+
+def member_stream(user_id: int) -> str:
+    return f"live.member.{int(user_id)}"
 
 
 def pack(items: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -105,3 +110,13 @@ async def ask_snapshot(layer, reply_to: str, view: dict[str, Any]) -> None:
 async def watch(layer, view: dict[str, Any]) -> None:
     """A socket says it still shows this view (the relay renders only what someone watches)."""
     await layer.group_send(RELAY_INBOX, {"type": "live.watch", "view": view})
+
+
+async def end_member(layer, user_id: int, reason: str) -> None:
+    """Every socket of this member, in any process, shows `reason` and closes (signed out)."""
+    await layer.group_send(member_stream(user_id), {"type": "live.end", "reason": reason})
+
+
+async def recheck_member(layer, user_id: int) -> None:
+    """Every socket of this member re-reads what the member may see now (a change to them)."""
+    await layer.group_send(member_stream(user_id), {"type": "live.recheck"})

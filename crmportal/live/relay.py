@@ -33,9 +33,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from crmportal.audit import tally
 from crmportal.live import render
 from crmportal.live.coalesce import RowLimiter
 from crmportal.live.publish import ALL, RELAY_INBOX, Publisher, client_stream, group_stream
@@ -60,6 +62,7 @@ PANELS = ("risk", "exposure")
 FEED_SNAPSHOT = 50
 BUFFER_LIMIT = 500_000
 STATS_EVERY = 15.0
+TALLY_EVERY = 60.0  # aggregated refusals of finished minutes go to the audit log this often
 REFERENCE_EVERY = 60.0  # unknown groups or symbols reload the reference data at most this often
 
 
@@ -161,6 +164,8 @@ class Relay:
             asyncio.create_task(self._inbox(), name="inbox"),
             asyncio.create_task(self._forever(self._heartbeat, STATUS_INTERVAL), name="status"),
             asyncio.create_task(self._forever(self._housekeeping, 1.0), name="housekeeping"),
+            asyncio.create_task(self._forever(self._audit_tally, TALLY_EVERY, wait_first=True),
+                                name="audit-tally"),
             asyncio.create_task(self._watch_loop(), name="loop-lag"),
             asyncio.create_task(self._source(), name="source"),
         ]
@@ -181,7 +186,9 @@ class Relay:
                 log.debug("live relay: could not leave the inbox group", exc_info=True)
             log.info("live relay %s stopped", self.epoch)
 
-    async def _forever(self, step, interval: float) -> None:
+    async def _forever(self, step, interval: float, wait_first: bool = False) -> None:
+        if wait_first:
+            await asyncio.sleep(interval)
         while True:
             try:
                 await step()
@@ -547,6 +554,11 @@ class Relay:
                 continue
             state.account_known(account)
             self.counters.resolved_accounts += 1
+
+    async def _audit_tally(self) -> None:
+        """Refusals counted in a minute that is over reach the audit log even when no later
+        event, audit page or verify_audit comes to flush them (crmportal/audit/tally.py)."""
+        await database_sync_to_async(tally.flush)()
 
     # -- what sockets ask for ------------------------------------------------------------------
 

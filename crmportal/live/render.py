@@ -104,7 +104,7 @@ class Scope:
 
 @dataclass(frozen=True)
 class Status:
-    state: str  # live, stale, connecting
+    state: str  # live, stale, connecting; ended (the socket closes: reason is all it says)
     since: datetime | None = None
     reason: str = ""
 
@@ -190,6 +190,11 @@ def _digits(value: Decimal | None) -> str:
 
 def position_gone(position_id: int) -> str:
     return render("position-gone", {"position_id": _text(position_id)})
+
+
+def panels_gone(scope_keys: list[str]) -> str:
+    """Removes the aggregate panels of scopes a socket no longer shows (a narrowed scope)."""
+    return render("panels-gone", {"keys": scope_keys})
 
 
 def positions_body(rows_html: list[str], empty_text: str = "") -> str:

@@ -83,7 +83,8 @@
 
   document.addEventListener("htmx:wsClose", () => {
     const status = document.getElementById("live-status");
-    if (!status) return;
+    // "ended": the server closed for good (signed out) and said why; it does not come back.
+    if (!status || status.getAttribute("data-state") === "ended") return;
     if (downSince === null) {
       const since = status.querySelector("time");
       downSince = status.getAttribute("data-state") === "stale" && since ?

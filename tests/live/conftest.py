@@ -23,8 +23,8 @@ from django.test import Client
 
 from crmportal.live import publish
 from crmportal.live.layers import embedded_layer, redis_layer
-from crmportal.live.publish import BROADCAST
-from crmportal.live.relay import Relay
+from crmportal.live.publish import BROADCAST, RELAY_INBOX, Publisher
+from crmportal.live.relay import Relay, View
 
 ROW = re.compile(r'<tr id="pos-(\d+)" data-live-into="[^"]*" data-group="(\d*)">.*?'
                  r'<td id="pos-\1-pl" class="[^"]*">([^<]*)</td>')
@@ -75,6 +75,20 @@ def layer(settings):
     else:
         settings.CHANNEL_LAYERS = {"default": embedded_layer()}
     return get_channel_layer()
+
+
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings):
+    """Socket leases (crmportal/live/sockets.py) live in the cache and user ids are reused: a
+    cache of this test's own (never a flush of a Redis other runs share)."""
+    redis_url = os.environ.get("REDIS_URL")
+    if redis_url:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": redis_url,
+                                       "KEY_PREFIX": f"t{uuid.uuid4().hex[:10]}"}}
+    else:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                       "LOCATION": uuid.uuid4().hex}}
 
 
 @pytest.fixture
@@ -142,6 +156,31 @@ class Tap:
                 return message
 
 
+class StandIn:
+    """Plays the relay's part on the layer: answers snapshot requests, publishes updates."""
+
+    def __init__(self, layer, epoch: str = "e1"):
+        self.layer = layer
+        self.publisher = Publisher(layer, epoch)
+        self.channel = ""
+
+    async def start(self) -> StandIn:
+        self.channel = await self.layer.new_channel()
+        await self.layer.group_add(RELAY_INBOX, self.channel)
+        return self
+
+    async def answer(self, html: str = '<tbody id="live-positions"></tbody>') -> dict:
+        while True:
+            request = await asyncio.wait_for(self.layer.receive(self.channel), 10)
+            if request["type"] == "live.snapshot.request":
+                streams = View.from_message(request["view"]).streams()
+                await self.publisher.snapshot(request["reply_to"], streams, [html])
+                return request
+
+    async def row(self, stream: str, key: str, html: str) -> None:
+        await self.publisher.update(stream, [(key, html)])
+
+
 @database_sync_to_async
 def session_cookie(user) -> str:
     client = Client()
@@ -183,6 +222,19 @@ class LiveSocket:
                 raise AssertionError(f"timed out waiting for {what}") from None
             if test(text):
                 return text
+
+    async def close_code(self, timeout: float = 5.0) -> int:
+        """Read what the server sends until it closes the socket: the close code."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                output = await self.communicator.receive_output(
+                    max(0.01, deadline - time.monotonic()))
+            except TimeoutError:
+                raise AssertionError(f"still open after {timeout:.0f} s") from None
+            if output["type"] == "websocket.close":
+                return output.get("code", 1000)
+            self.received.append(output.get("text", ""))
 
     async def nothing_for(self, seconds: float) -> bool:
         return await self.communicator.receive_nothing(seconds)

@@ -7,9 +7,12 @@ import requests
 from channels.db import database_sync_to_async
 from django.urls import reverse
 
+from crmportal.live.consumers import FORBIDDEN
+from crmportal.live.publish import client_stream
 from crmportal.live.relay import Relay
+from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import BACK_OFFICE, COMPLIANCE
-from tests.live.conftest import LiveSocket, rows, running, session_cookie
+from tests.live.conftest import LiveSocket, StandIn, rows, running, session_cookie
 from tests.support.staff import PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -60,10 +63,86 @@ async def test_it_shows_back_office_only_that_client_s_positions(omtrader, layer
         await socket.close()
 
 
+def preferred_group(simulator, client_id: int) -> int | None:
+    token = simulator.login()["access_token"]
+    return requests.get(f"{simulator.url}/api/v1/manager/clients/{client_id}",
+                        headers={"Authorization": f"Bearer {token}"},
+                        timeout=30).json()["data"]["preferred_group"]
+
+
 async def test_it_refuses_a_client_outside_the_member_s_groups(omtrader, layer, make_staff):
     client_id, groups, _ = trader(omtrader)
-    other = next(g for g in (4, 5, 6, 7, 8, 9) if g not in groups)
+    preferred = preferred_group(omtrader, client_id)
+    other = next(g for g in (4, 5, 6, 7, 8, 9) if g not in groups and g != preferred)
     user = await database_sync_to_async(make_staff)("cora", COMPLIANCE, [other])
     socket = LiveSocket(f"/ws/live/?client={client_id}", await session_cookie(user))
     connected, _ = await socket.connect()
     assert not connected
+
+
+def clients_and_groups(simulator) -> tuple[list[dict], dict[int, set[int]]]:
+    """Every client, and the groups of each client's accounts."""
+    token = simulator.login()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    base = simulator.url + "/api/v1/manager/"
+    accounts = requests.get(base + "accounts", params={"page": -1}, headers=headers,
+                            timeout=30).json()["data"]["records"]
+    clients = requests.get(base + "clients", params={"page": -1}, headers=headers,
+                           timeout=30).json()["data"]["records"]
+    groups: dict[int, set[int]] = {}
+    for account in accounts:
+        groups.setdefault(account["client_id"], set()).add(account["group_id"])
+    return clients, groups
+
+
+async def test_it_opens_the_panel_of_a_client_seen_only_through_its_preferred_group(
+        omtrader, layer, make_staff):
+    clients, groups = clients_and_groups(omtrader)
+    client = next(c for c in clients
+                  if groups.get(c["id"]) and c["preferred_group"] not in groups[c["id"]])
+    user = await database_sync_to_async(make_staff)("bo", BACK_OFFICE, [client["preferred_group"]])
+    relay = await StandIn(layer).start()
+    socket = LiveSocket(f"/ws/live/?client={client['id']}", await session_cookie(user))
+    assert (await socket.connect())[0]
+    request = await relay.answer()
+    assert request["view"] == {"groups": [], "client": client["id"]}  # no account in scope
+    await socket.close()
+
+
+async def test_it_narrows_the_panel_to_the_accounts_still_in_scope(omtrader, layer, make_staff):
+    clients, groups = clients_and_groups(omtrader)
+    client = next(c for c in clients if len(groups.get(c["id"], ())) > 1)
+    both = sorted(groups[client["id"]])[:2]
+    user = await database_sync_to_async(make_staff)("bo", BACK_OFFICE, both)
+    relay = await StandIn(layer).start()
+    socket = LiveSocket(f"/ws/live/?client={client['id']}", await session_cookie(user))
+    assert (await socket.connect())[0]
+    assert (await relay.answer())["view"]["groups"] == both
+
+    profile = await database_sync_to_async(StaffProfile.objects.get)(user=user)
+    profile.group_ids = both[:1]
+    await database_sync_to_async(profile.save)()
+
+    assert (await relay.answer())["view"]["groups"] == both[:1]
+    await relay.row(client_stream(client["id"], both[1]), "pos-2", '<tr id="pos-2"></tr>')
+    await relay.row(client_stream(client["id"], both[0]), "pos-1", '<tr id="pos-1"></tr>')
+    await socket.until(lambda t: 'id="pos-1"' in t, what="a row of the group in scope")
+    assert not any('id="pos-2"' in text for text in socket.received)
+    await socket.close()
+
+
+async def test_it_ends_the_panel_when_the_client_leaves_the_scope(omtrader, layer, make_staff):
+    clients, groups = clients_and_groups(omtrader)
+    client = next(c for c in clients if groups.get(c["id"]))
+    touched = groups[client["id"]] | {client["preferred_group"]}
+    outside = next(g for g in range(1, 100) if g not in touched)
+    user = await database_sync_to_async(make_staff)("bo", BACK_OFFICE, sorted(touched))
+    await StandIn(layer).start()
+    socket = LiveSocket(f"/ws/live/?client={client['id']}", await session_cookie(user))
+    assert (await socket.connect())[0]
+
+    profile = await database_sync_to_async(StaffProfile.objects.get)(user=user)
+    profile.group_ids = [outside]
+    await database_sync_to_async(profile.save)()
+
+    assert await socket.close_code(timeout=5) == FORBIDDEN

@@ -6,47 +6,19 @@ publishes updates with the real Publisher, so every message is one the test chos
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from channels.db import database_sync_to_async
 
 from crmportal.audit.models import AuditEntry
-from crmportal.live.consumers import MAX_PENDING, WINDOW
-from crmportal.live.publish import RELAY_INBOX, Publisher, group_stream
+from crmportal.live.consumers import MAX_PENDING, POLICY_VIOLATION, WINDOW
+from crmportal.live.publish import group_stream
 from crmportal.staff.roles import BACK_OFFICE, COMPLIANCE, SUPERVISOR
-from tests.live.conftest import LiveSocket, session_cookie
+from tests.live.conftest import LiveSocket, StandIn, session_cookie
 
 # transaction=True: the consumer reads users from its own thread. serialized_rollback keeps
 # the roles the data migration created.
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
               pytest.mark.usefixtures("no_embedded_relay")]
-
-
-class StandIn:
-    """Plays the relay's part on the layer: answers snapshot requests, publishes updates."""
-
-    def __init__(self, layer, epoch: str = "e1"):
-        self.layer = layer
-        self.publisher = Publisher(layer, epoch)
-        self.channel = ""
-
-    async def start(self) -> StandIn:
-        self.channel = await self.layer.new_channel()
-        await self.layer.group_add(RELAY_INBOX, self.channel)
-        return self
-
-    async def answer(self, html: str = '<tbody id="live-positions"></tbody>') -> dict:
-        while True:
-            request = await asyncio.wait_for(self.layer.receive(self.channel), 10)
-            if request["type"] == "live.snapshot.request":
-                streams = [group_stream(g) for g in request["view"]["groups"] or []] or [
-                    "live.all"]
-                await self.publisher.snapshot(request["reply_to"], streams, [html])
-                return request
-
-    async def row(self, stream: str, key: str, html: str) -> None:
-        await self.publisher.update(stream, [(key, html)])
 
 
 async def denied_count() -> int:
@@ -61,6 +33,12 @@ async def test_it_refuses_an_anonymous_socket_and_audits_it(layer):
     assert await denied_count() == 1
     entry = await database_sync_to_async(AuditEntry.objects.get)(action="live.refused")
     assert entry.actor_username == "(anonymous)" and "not signed in" in entry.detail
+
+
+async def test_it_audits_a_flood_of_anonymous_sockets_from_one_address_once(layer):
+    for _ in range(20):
+        assert not (await LiveSocket("/ws/live/").connect())[0]
+    assert await denied_count() == 1  # the other 19 are counted, recorded when the minute ends
 
 
 @pytest.mark.parametrize("role", [BACK_OFFICE, COMPLIANCE])
@@ -211,3 +189,28 @@ async def test_it_closes_with_service_restart_when_the_server_stops(layer, super
     socket.communicator.future.cancel()  # what daphne does to every application at shutdown
     output = await socket.communicator.receive_output(5)
     assert output == {"type": "websocket.close", "code": 1012}
+
+
+async def test_it_closes_a_socket_that_acknowledges_what_was_never_sent(layer, supervisor):
+    relay = await StandIn(layer).start()
+    socket = LiveSocket("/ws/live/", await session_cookie(supervisor), ack=False)
+    assert (await socket.connect())[0]
+    await relay.answer()
+    await socket.receive()  # the status and the snapshot
+    await socket.receive()
+    for _ in range(2):
+        await socket.communicator.send_to(text_data="ack")
+    await socket.communicator.send_to(text_data="ack")  # one more than was sent
+    assert await socket.close_code(timeout=2) == POLICY_VIOLATION
+
+
+async def test_it_ignores_text_it_does_not_know(layer, supervisor):
+    relay = await StandIn(layer).start()
+    socket = LiveSocket("/ws/live/", await session_cookie(supervisor))
+    assert (await socket.connect())[0]
+    await relay.answer()
+    await socket.until(lambda t: 'id="live-positions"' in t)
+    await socket.communicator.send_to(text_data="hello")
+    await relay.row("live.all", "pos-1", '<tr id="pos-1">still here</tr>')
+    assert await socket.receive() == '<tr id="pos-1">still here</tr>'
+    await socket.close()

@@ -13,8 +13,13 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
 import requests
+from channels.db import database_sync_to_async
 
+from crmportal.audit import tally
+from crmportal.audit.models import AuditEntry
+from crmportal.live import relay as relay_module
 from crmportal.live.publish import ALL, group_stream, unpack
 from crmportal.live.relay import Relay, View
 from tests.live.conftest import GONE, Tap, profits, rows, running, wait_for
@@ -231,3 +236,24 @@ async def test_it_makes_the_same_rows_from_rest_polling(omtrader, layer, setting
         deals = [m for m in poll_tap.messages if m["type"] == "live.update"
                  and re.search(r"Deal (in|out)", m["html"])]
         assert deals, "the poll source reported no new deal"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+async def test_it_records_the_refusals_counted_in_a_finished_minute(omtrader, layer,
+                                                                    monkeypatch):
+    monkeypatch.setattr(relay_module, "TALLY_EVERY", 0.2)
+    minute = datetime(2026, 1, 15, 9, 20, tzinfo=UTC)
+    for _ in range(3):
+        await database_sync_to_async(tally.count)(
+            "live.refused", "10.0.0.1", what="refused live sockets", action="live.refused",
+            detail="/ws/live/ from 10.0.0.1: not signed in", now=minute)
+
+    def summaries() -> int:
+        return AuditEntry.objects.filter(detail__startswith="2 more refused").count()
+
+    async with running(Relay(layer=layer)):
+        for _ in range(50):
+            if await database_sync_to_async(summaries)():
+                break
+            await asyncio.sleep(0.1)
+    assert await database_sync_to_async(summaries)() == 1
