@@ -60,6 +60,7 @@ from crmportal.live.render import KINDS, Scope, Status, kind_of
 from crmportal.omtrader.errors import NotFound, OMTraderError
 from crmportal.staff.scope import allowed_group_ids, client_scope
 from crmportal.staff.sessions import idle_expired
+from crmportal.staff.twofactor import needs_second_factor
 
 log = logging.getLogger("crmportal.live")
 
@@ -421,7 +422,8 @@ def _one_id(query: dict[str, list[str]], name: str) -> int | None:
 def _signed_in_member(session_key: str | None, user_id: int | None):
     """The member as the database has them now, if this session still signs them in: the
     same test a page makes (django.contrib.auth.get_user: session present and unexpired,
-    password unchanged, user active), plus the idle clock."""
+    password unchanged, user active), plus the idle clock and the second factor (a member
+    who must pass one, or has one, gets no socket before the session passed it)."""
     from django.contrib.auth import get_user
     from django.contrib.sessions.backends.base import SessionBase
 
@@ -432,6 +434,8 @@ def _signed_in_member(session_key: str | None, user_id: int | None):
         raise _signed_out("session ended, or the member is no longer active")
     if idle_expired(session):
         raise _signed_out("session idle past SESSION_IDLE_TIMEOUT")
+    if needs_second_factor(user, session):
+        raise _signed_out("the session has not passed the second factor")
     return user
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from crmportal.audit import tally
 from crmportal.audit.log import client_ip, record
 from crmportal.audit.models import AuditEntry
 from crmportal.staff import lockout, sessions
@@ -22,12 +23,17 @@ class StaffLoginView(auth_views.LoginView):
     def post(self, request, *args, **kwargs):
         username = request.POST.get("username", "")
         if not lockout.reserve(username, client_ip(request)):
-            record(
+            # Aggregated like failed sign-ins: a locked-out script cannot flood the chain.
+            address = client_ip(request)
+            tally.count(
                 "auth.locked_out",
+                address or "an unknown address",
+                what="sign-ins refused by the lockout",
+                action="auth.locked_out",
                 actor_username=username[:150],
                 entity_type="staff",
-                outcome=AuditEntry.Outcome.DENIED,
-                detail="Sign-in refused without checking the password: too many failures",
+                detail=f"Sign-in as {username[:150]!r} refused without checking the password: "
+                       "too many failures",
                 request=request,
             )
             # An unbound form: the password is not even checked while locked out.
