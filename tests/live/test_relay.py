@@ -70,17 +70,22 @@ async def test_it_turns_upstream_events_into_rows_for_each_group(omtrader, layer
         truth = open_positions(omtrader)
         moved = {pid for pid in ids if pid in truth}
 
+        in_group_6 = [pid for pid, (_, group) in rows(snapshot["html"]).items() if group == "6"]
+
         def arrived() -> bool:
-            seen = {}
+            # Each stream gets its own batch: wait for the rows on both, not on the first.
+            seen: dict[str, dict[int, Decimal]] = {ALL: {}, group_stream(6): {}}
             for message in updates(tap):
                 for _key, html in unpack(message):
-                    seen.update({pid: Decimal(pl) for pid, pl in profits(html).items()})
-            return all(seen.get(pid) == truth[pid] for pid in moved)
+                    seen[message["stream"]].update(
+                        {pid: Decimal(pl) for pid, pl in profits(html).items()})
+            return (all(seen[ALL].get(pid) == truth[pid] for pid in moved)
+                    and all(seen[group_stream(6)].get(pid) == truth[pid]
+                            for pid in moved & set(in_group_6)))
 
         await tap.until(lambda m: arrived(), what=f"the new P/L of {len(moved)} {symbol} rows")
         streams = {m["stream"] for m in updates(tap)}
         assert ALL in streams
-        in_group_6 = [pid for pid, (_, group) in rows(snapshot["html"]).items() if group == "6"]
         if set(in_group_6) & moved:
             assert group_stream(6) in streams
         for message in updates(tap):
