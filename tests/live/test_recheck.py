@@ -209,24 +209,26 @@ async def test_it_takes_the_rows_of_a_group_out_of_scope_off_a_live_board(omtrad
         await socket.close()
 
 
-async def test_it_refuses_a_socket_before_the_session_passed_the_second_factor(layer,
-                                                                                supervisor,
-                                                                                settings):
+@database_sync_to_async
+def pass_the_second_factor(user, cookie: str) -> None:
+    """What /login/verify/ leaves in the session: the member's confirmed device."""
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    session = SessionStore(cookie.split("=", 1)[1])
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
+async def test_it_refuses_a_socket_before_the_session_passed_the_second_factor(layer,
+                                                                                supervisor,
+                                                                                settings):
     settings.OTP_REQUIRED_ROLES = "all"
     cookie = await session_cookie(supervisor)  # signed in with the password only
     assert not (await LiveSocket("/ws/live/", cookie).connect())[0]
 
-    @database_sync_to_async
-    def pass_the_second_factor() -> None:
-        device = TOTPDevice.objects.create(user=supervisor, name="app", confirmed=True)
-        session = SessionStore(Session.objects.get().session_key)
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-
-    await pass_the_second_factor()
+    await pass_the_second_factor(supervisor, cookie)
     relay = await StandIn(layer).start()
     socket = LiveSocket("/ws/live/", cookie)
     assert (await socket.connect())[0]
@@ -238,24 +240,12 @@ async def test_it_refuses_a_socket_before_the_session_passed_the_second_factor(l
 async def test_it_ends_a_socket_when_the_members_second_factor_is_reset(layer, supervisor,
                                                                          administrator,
                                                                          settings):
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     from crmportal.staff.actions import do_reset_second_factor
 
     settings.OTP_REQUIRED_ROLES = "all"
     settings.LIVE_RECHECK_SECONDS = 1.0
     cookie = await session_cookie(supervisor)
-
-    @database_sync_to_async
-    def passed() -> None:
-        device = TOTPDevice.objects.create(user=supervisor, name="app", confirmed=True)
-        session = SessionStore(Session.objects.get(
-            session_key=cookie.split("=", 1)[1]).session_key)
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-
-    await passed()
+    await pass_the_second_factor(supervisor, cookie)
     relay = await StandIn(layer).start()
     socket = LiveSocket("/ws/live/", cookie)
     assert (await socket.connect())[0]

@@ -2,10 +2,9 @@
 group limit keep seeing everything; the new permissions (export_clients, manage_staff) join
 their roles."""
 
-from django.contrib.auth.management import create_permissions
-from django.db import migrations, models
+from importlib import import_module
 
-from crmportal.staff.roles import ROLES
+from django.db import migrations, models
 
 
 def keep_existing_members_unlimited(apps, schema_editor):
@@ -16,16 +15,8 @@ def keep_existing_members_unlimited(apps, schema_editor):
             profile.save(update_fields=["all_groups"])
 
 
-def refresh_roles(apps, schema_editor):
-    staff_config = apps.get_app_config("staff")
-    staff_config.models_module = True
-    create_permissions(staff_config, apps=apps, verbosity=0)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, codenames in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        perms = Permission.objects.filter(content_type__app_label="staff", codename__in=codenames)
-        group.permissions.set(perms)
+# The roles as roles.py has them now, made the same way 0002 made them.
+refresh_roles = import_module("crmportal.staff.migrations.0002_roles").create_roles
 
 
 class Migration(migrations.Migration):
