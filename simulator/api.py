@@ -1,4 +1,5 @@
-"""Manager API handlers (REFERENCE §5.2). Each returns a Result; errors raise ApiError."""
+"""Manager API handlers (docs/omtrader-api.md §5.2). Each returns a Result; errors raise
+ApiError."""
 
 from __future__ import annotations
 
@@ -473,7 +474,7 @@ async def get_deal(request: web.Request) -> Result:
     return Result(get_or_404(sim(request).store.deals, "deal", ident(request)))
 
 
-# Paths served only when strict paths are off (REFERENCE §5.2 fallbacks).
+# Paths served only when strict paths are off (docs/omtrader-api.md §5.2 fallbacks).
 NON_STRICT = frozenset({
     M + "/groups/{id}", M + "/deals", M + "/deals/{id}",
 })

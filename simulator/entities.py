@@ -1,4 +1,5 @@
-"""Wire shapes of REFERENCE §6: every field, wire typos kept (`liqudation_status`, `exit_loos`).
+"""Wire shapes of docs/omtrader-api.md §6: every field, wire typos kept (`liqudation_status`,
+`exit_loos`).
 
 Records are stored as the dicts that go on the wire, so a read is a plain `json.dumps`.
 Nested collections hold references to the live dicts (client.accounts, group.groups).

@@ -1,4 +1,4 @@
-"""Integer enum codes the simulator validates (from shared/omtrader/enums.json)."""
+"""Integer enum codes the simulator validates (the tables of docs/omtrader-api.md §7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""WebSocket endpoints of REFERENCE §8: the session check and the manager event stream."""
+"""WebSocket endpoints of docs/omtrader-api.md §8: the session check and the manager event
+stream."""
 
 from __future__ import annotations
 

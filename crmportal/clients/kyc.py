@@ -1,8 +1,8 @@
 """KYC state in one place: what an upstream kyc_status code means, the queue, four eyes.
 
 OMTrader's enum has 0 accept / 1 reject (null = not yet reviewed) while the seed prose speaks
-of pending / verified / rejected (REFERENCE §7, §9.12). KYC_STATUS_CODES picks the reading:
-"enum" (the default, what the simulator speaks) or "prose" (0 pending, 1 verified,
+of pending / verified / rejected (docs/omtrader-api.md §7, §9.12). KYC_STATUS_CODES picks
+the reading: "enum" (the default, what the simulator speaks) or "prose" (0 pending, 1 verified,
 2 rejected). Every page, filter and write goes through the tables below.
 """
 

@@ -1,4 +1,4 @@
-"""REFERENCE §5.2 paths: canonical first, the documented fallback on 404, remembered."""
+"""docs/omtrader-api.md §5.2 paths: canonical first, the documented fallback on 404, remembered."""
 
 from __future__ import annotations
 

@@ -80,7 +80,8 @@ def field_errors(resp: requests.Response) -> dict[str, str]:
     return body["data"]["fields"]
 
 
-# Field names as REFERENCE §6 lists them (written out here, not imported from the simulator).
+# Field names as docs/omtrader-api.md §6 lists them (written out here, not imported from the
+# simulator).
 CLIENT = """id type status kyc_status manager_id preferred_group approved_by approval_date
 close_date last_contact_date lead_source lead_campaign introducer title first_name middle_name
 family_name gender birth_date language preferred_method mobile local_number email messengers

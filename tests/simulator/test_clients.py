@@ -1,4 +1,4 @@
-"""Clients CRUD, pagination and sorting, validation (REFERENCE §5.2 #1-5, §6.1)."""
+"""Clients CRUD, pagination and sorting, validation (docs/omtrader-api.md §5.2 #1-5, §6.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The WebSocket of REFERENCE §8: session check, one socket per session, subscriptions,
+"""The WebSocket of docs/omtrader-api.md §8: session check, one socket per session, subscriptions,
 heartbeat, JSON events, binary frames, and nothing for groups nobody subscribed to."""
 
 from __future__ import annotations
