@@ -360,7 +360,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None, **_form_options(request))
     if request.method == "POST" and form.is_valid():
         try:
-            client = do_create_client(request, form.values())
+            client = do_create_client(form.values(), actor=request.user)
         except Rejected as error:
             form.add_upstream_errors(error.field_errors, error.message)
         except OMTraderError:
@@ -389,7 +389,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
             return redirect("clients-show-client", client_id=client.id)
         else:
             try:
-                do_update_client(request, client, changes)
+                do_update_client(client, changes, actor=request.user)
             except Rejected as error:
                 form.add_upstream_errors(error.field_errors, error.message)
             except OMTraderError:
@@ -408,7 +408,7 @@ def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            do_delete_client(request, client)
+            do_delete_client(client, actor=request.user)
         except Rejected as refused:
             error = f"OMTrader refused to delete this client: {refused.message}"
         except OMTraderError:
@@ -534,8 +534,8 @@ def _decide(request, client_id: int, decision: str, form, forms: tuple) -> HttpR
         return _after_decision(request, client, forms, error="Check the decision form.",
                                status=400)
     try:
-        do_decide_kyc(request, client, decision, form.cleaned_data.get("reason", ""),
-                      form.cleaned_data.get("note", ""))
+        do_decide_kyc(client, decision, form.cleaned_data.get("reason", ""),
+                      form.cleaned_data.get("note", ""), actor=request.user)
     except FourEyesRefused as refused:
         return _after_decision(request, client, forms, error=refused.message, status=403)
     except Rejected as refused:

@@ -143,3 +143,15 @@ def test_it_shows_changes_field_by_field_with_labels_and_links(client, administr
     assert mobile.index("+49 30 1234") < mobile.index("→") < mobile.index("+44 20 7946")
     city = body[body.index("<dt>City</dt>"):]
     assert city.index("—") < city.index("Leeds")
+
+
+def test_it_leaves_request_id_and_address_behind_when_the_request_ends(
+        client, administrator, backoffice):
+    from crmportal.staff.actions import do_update_staff
+
+    client.force_login(administrator)
+    client.get("/", REMOTE_ADDR="198.51.100.9", HTTP_X_REQUEST_ID="earlier-req-0001")
+    do_update_staff(backoffice, role="Compliance", group_ids=[], all_groups=True,
+                    is_active=True, actor=administrator)
+    entry = AuditEntry.objects.get(action="staff.update", entity_id=str(backoffice.pk))
+    assert (entry.request_id, entry.ip_address) == ("", "")
