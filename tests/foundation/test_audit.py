@@ -107,6 +107,27 @@ def test_it_survives_nonsense_query_strings(client, compliance, query):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("query,notice", [
+    ("page=-5", "Page “-5” does not exist; showing page 1."),
+    ("page=abc", "Page “abc” does not exist; showing page 1."),
+    ("page=999", "There is no page 999; showing the last page."),
+    ("size=1000000000", "Page size “1000000000” is not offered"),
+])
+def test_it_corrects_nonsense_paging_with_the_notice_every_list_gives(client, compliance, query,
+                                                                      notice):
+    client.force_login(compliance)
+    response = client.get("/audit/?" + query)
+    assert response.status_code == 200
+    assert [text[:len(notice)] for text in response.context["notices"]] == [notice]
+    assert notice in response.content.decode()
+
+
+def test_it_tells_htmx_the_corrected_address(client, compliance):
+    client.force_login(compliance)
+    response = client.get("/audit/?outcome=ok&page=abc&size=7", headers={"HX-Request": "true"})
+    assert response["HX-Replace-Url"] == "/audit/?outcome=ok"
+
+
 def test_it_escapes_what_it_shows(client, compliance):
     record("client.update", actor=compliance, entity_type="client", entity_id=1,
            after={"first_name": "<script>alert(1)</script>"})
