@@ -64,6 +64,20 @@ class ClientFilterForm(forms.Form):
 
     FILTERS = ("status", "kyc", "type", "manager", "country", "lead_source", "lead_campaign",
                "group")
+    # The filters whose values come from the member's clients (offer()), and what "any" reads.
+    OFFERED = {"manager": "Any manager", "group": "Any group", "country": "Any country",
+               "lead_source": "Any source", "lead_campaign": "Any campaign"}
+    SELECTS = ("status", "kyc", "type", "manager", "group", "country", "lead_source",
+               "lead_campaign")  # in the order the filter bar shows them
+
+    def offer(self, options: dict[str, list[tuple[Any, str]]]) -> None:
+        """Make each offered filter a select of `options[name]` (value, label) pairs."""
+        for name, offered in options.items():
+            self.fields[name].widget = forms.Select(choices=[("", self.OFFERED[name]), *offered])
+
+    def selects(self) -> list[forms.BoundField]:
+        """The filter bar: one select per filter, the current value selected."""
+        return [self[name] for name in self.SELECTS]
 
     @classmethod
     def parse(cls, query) -> tuple[ClientFilterForm, list[str]]:

@@ -166,6 +166,8 @@ def client_list(request: HttpRequest) -> HttpResponse:
     state = {k: v for k, v in form.cleaned_data.items() if k != "sort"}
     sort = form.sort_key
     size_part = {"size": size} if size != DEFAULT_PAGE_SIZE else {}
+    if not wants_partial(request):  # the filter bar is outside the table partial
+        form.offer(_filter_options(request.user, names))
     context = {
         "form": form,
         "page": page,
@@ -176,7 +178,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "columns": _columns(state, sort, size_part),
         "export_query": _query(state, sort=sort if sort != DEFAULT_SORT else ""),
         "page_sizes": PAGE_SIZES,
-        "filter_options": None if wants_partial(request) else _filter_options(request.user, names),
         "may_change": request.user.has_perm("staff.change_clients"),
         "may_export": request.user.has_perm("staff.export_clients"),
         "default_size": DEFAULT_PAGE_SIZE,
@@ -223,12 +224,11 @@ def _filter_options(user, names: dict[int, str]) -> dict:
                   for column in ("manager_id", "country", "lead_source", "lead_campaign")}
         cache.set(key, values, 60)
     return {
-        "managers": values["manager_id"],
-        "countries": values["country"],
-        "lead_sources": values["lead_source"],
-        "lead_campaigns": values["lead_campaign"],
-        "groups": sorted((gid, name) for gid, name in names.items()
-                         if scope is None or gid in scope),
+        "manager": [(value, f"Manager #{value}") for value in values["manager_id"]],
+        "group": sorted((gid, name) for gid, name in names.items()
+                        if scope is None or gid in scope),
+        **{name: [(value, value) for value in values[name]]
+           for name in ("country", "lead_source", "lead_campaign")},
     }
 
 
