@@ -139,7 +139,7 @@ def test_it_pages_with_the_chosen_page_size(as_user, client, seeded):
 def test_it_builds_its_copy_on_the_first_load(as_user, client, no_index, seeded):
     as_user("backoffice")
     response = client.get(URL)
-    assert "500 clients" in response.content.decode()
+    assert response.context["page"].paginator.count == len(seeded)
     assert ClientIndex.objects.count() == len(seeded)
     assert IndexState.load().full_synced_at is not None
 
@@ -233,14 +233,14 @@ def test_it_drops_a_client_deleted_outside_the_portal(as_user, client, omt, make
     assert not ClientIndex.objects.filter(pk=doomed.id).exists()
 
 
-def test_it_answers_from_its_copy_when_omtrader_is_down(as_user, client, knobs):
+def test_it_answers_from_its_copy_when_omtrader_is_down(as_user, client, knobs, seeded):
     as_user("backoffice")
     client.get(URL)
     knobs.fault(path="/api/v1/manager/clients", status=500)
     response = client.get(URL)
     assert response.status_code == 200
-    body = response.content.decode()
-    assert "OMTrader did not answer the change check" in body and "500 clients" in body
+    assert "OMTrader did not answer the change check" in response.context["freshness"].error
+    assert response.context["page"].paginator.count == len(seeded)
 
 
 def test_it_says_omtrader_is_unavailable_before_it_has_a_copy(as_user, client, knobs, no_index):
