@@ -175,23 +175,25 @@ class Relay(Flushing, Watching):
             self.stream = EventStream(self, self._group_ids, heartbeat=settings.LIVE_HEARTBEAT)
             await self.stream.run()
 
-    async def _load_reference(self) -> None:
+    async def _until_read(self, *reads, failed: str, longest: float) -> list:
+        """Run the blocking reads together in threads until they all succeed; meanwhile the
+        relay is stale, and it waits with exponential back-off and full jitter."""
         attempt = 0
         while True:
             try:
-                groups, symbols = await asyncio.gather(
-                    asyncio.to_thread(self.omtrader.groups_cached),
-                    asyncio.to_thread(self.omtrader.symbols_cached),
-                )
-                self.state.set_reference(groups, symbols)
-                return
+                return await asyncio.gather(*(asyncio.to_thread(read) for read in reads))
             except OMTraderError as error:
-                self.set_status("stale", f"OMTrader not answering: {error.message}"[:120])
-                delay = random.uniform(0, min(30.0, 0.5 * 2**attempt))
+                self.set_status("stale", f"{failed}: {error.message}"[:120])
+                delay = random.uniform(0, min(longest, 0.5 * 2**attempt))
                 attempt += 1
-                log.warning("live relay: reference data unavailable (%s); retry in %.1f s",
-                            error.message, delay)
+                log.warning("live relay: %s (%s); retry in %.1f s", failed, error.message, delay)
                 await asyncio.sleep(delay)
+
+    async def _load_reference(self) -> None:
+        groups, symbols = await self._until_read(
+            lambda: self.omtrader.groups_cached(), lambda: self.omtrader.symbols_cached(),
+            failed="OMTrader not answering", longest=30.0)
+        self.state.set_reference(groups, symbols)
 
     def _group_ids(self) -> list[int]:
         groups = self.state.groups or {g.id: g for g in self.omtrader.groups_cached()}
@@ -251,23 +253,10 @@ class Relay(Flushing, Watching):
             await self.publisher.resync()
 
     async def _reconcile(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                accounts, positions = await asyncio.gather(
-                    asyncio.to_thread(lambda: list(self.omtrader.iter_all(
-                        self.omtrader.list_accounts))),
-                    asyncio.to_thread(lambda: list(self.omtrader.iter_all(
-                        self.omtrader.list_positions))),
-                )
-                break
-            except OMTraderError as error:
-                delay = random.uniform(0, min(15.0, 0.5 * 2**attempt))
-                attempt += 1
-                self.set_status("stale", f"reconcile failed: {error.message}"[:120])
-                log.warning("live relay: reconcile failed (%s); retry in %.1f s",
-                            error.message, delay)
-                await asyncio.sleep(delay)
+        accounts, positions = await self._until_read(
+            lambda: list(self.omtrader.iter_all(self.omtrader.list_accounts)),
+            lambda: list(self.omtrader.iter_all(self.omtrader.list_positions)),
+            failed="reconcile failed", longest=15.0)
         self.reconciled(accounts, positions)
 
     def set_status(self, state: str, reason: str = "") -> None:
