@@ -17,15 +17,21 @@ AREAS = [
 ]
 
 
-def areas_for(user) -> list[dict]:
+def areas_for(user, path: str = "") -> list[dict]:
+    """The member's areas; `current` marks the one `path` is in (the entry whose URL is the
+    longest start of it; the dashboard only on its own page)."""
     entries = []
     for label, url_name, permission in AREAS:
         if permission and not user.has_perm(permission):
             continue
         try:
-            entries.append({"label": label, "url": reverse(url_name), "name": url_name})
+            url = reverse(url_name)
         except NoReverseMatch:
             continue
+        entries.append({"label": label, "url": url, "name": url_name, "current": False})
+    inside = [e for e in entries if path.startswith(e["url"]) and (e["url"] != "/" or path == "/")]
+    if inside:
+        max(inside, key=lambda e: len(e["url"]))["current"] = True
     return entries
 
 
@@ -33,4 +39,4 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_areas": areas_for(user), "staff_role": role_of(user)}
+    return {"nav_areas": areas_for(user, request.path), "staff_role": role_of(user)}

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crmportal.audit.models import AuditChainHead, AuditEntry
-from crmportal.requestid import current_request_id
+from crmportal.requestid import current_client_address, current_request_id
 
 GENESIS = "0" * 64
 HASHED_FIELDS = (
@@ -69,8 +69,10 @@ def record(
     actor_username: str = "",
     ip_address: str = "",
 ) -> AuditEntry:
-    """Append one entry to the hash chain. `request` fills actor, ip and request id
-    (`ip_address` is the client address when there is no request: sockets, summaries)."""
+    """Append one entry to the hash chain. `request` fills actor, ip and request id; without
+    one (actions, which take the acting member) the request id and client address come from
+    the context RequestIdMiddleware set (`ip_address` names it outside a request: sockets,
+    summaries)."""
     request_user = getattr(request, "user", None)
     if actor is None and request_user is not None and request_user.is_authenticated:
         actor = request_user
@@ -86,7 +88,7 @@ def record(
         outcome=str(outcome),
         detail=detail[:2000],
         request_id=getattr(request, "request_id", "") or current_request_id(),
-        ip_address=client_ip(request) or ip_address[:45],
+        ip_address=(client_ip(request) or ip_address or current_client_address())[:45],
     )
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(

@@ -1,20 +1,20 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.db.models import CharField, Q
 from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import replace_url
 
 from crmportal.audit import present, tally
 from crmportal.audit.forms import AuditFilterForm
 from crmportal.audit.models import AuditEntry
 from crmportal.clients import index
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
-from crmportal.paging import PAGE_SIZES, page_size, positive_int
+from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
 from crmportal.staff.scope import allowed_group_ids
 
 # Entries about clients (and, as the areas come, trading accounts) are shown by group scope;
@@ -45,14 +45,22 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         entries = form.filter(entries)
     elif form.is_bound:
         entries = entries.none()
-    paginator = Paginator(entries, page_size(request.GET.get("size")))
-    page = paginator.get_page(positive_int(request.GET.get("page"), 1))
-    present.decorate(page)
+    paged = paginate(entries, request.GET)
+    present.decorate(paged.page)
     query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "page_sizes": PAGE_SIZES,
+    for name in ("page", "size", "limit"):
+        query.pop(name, None)
+    if paged.size != DEFAULT_PAGE_SIZE:
+        query["size"] = str(paged.size)
+    context = {"form": form, "page": paged.page, "notices": paged.notices,
+               "query": query.urlencode(), "page_sizes": PAGE_SIZES,
                "scoped": not request.user.has_perm("staff.manage_staff")}
     template = "audit/audit_list.html"
     if wants_partial(request):
         template += "#audit-table"
-    return render(request, template, context)
+    response = render(request, template, context)
+    if paged.notices and wants_partial(request):
+        if paged.page.number > 1:
+            query["page"] = str(paged.page.number)
+        replace_url(response, request.path + ("?" + query.urlencode() if query else ""))
+    return response

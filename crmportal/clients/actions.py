@@ -1,5 +1,7 @@
 """Writes of the clients area. Each calls the service layer, keeps the client index in step
-and records the audit entry (refused and failed attempts too), so no view can skip them."""
+and records the audit entry (refused and failed attempts too), so no view can skip them.
+Each takes the acting member (`actor=`), never the request: the request id and the client
+address reach the audit log from the context RequestIdMiddleware sets."""
 
 from __future__ import annotations
 
@@ -34,62 +36,62 @@ def _outcome(error: OMTraderError) -> tuple[str, str]:
     return AuditEntry.Outcome.FAILED, f"{FAILED_DETAIL} ({error.message})"
 
 
-def do_create_client(request, values: dict[str, Any]) -> Client:
+def do_create_client(values: dict[str, Any], *, actor) -> Client:
     try:
         client = get_client().create_client(values)
     except OMTraderError as error:
         outcome, detail = _outcome(error)
-        record("client.create", request=request, entity_type="client", after=redact(values),
+        record("client.create", actor=actor, entity_type="client", after=redact(values),
                outcome=outcome, detail=detail)
         raise
     index.store(client)
-    record("client.create", request=request, entity_type="client", entity_id=client.id,
+    record("client.create", actor=actor, entity_type="client", entity_id=client.id,
            after=redact(values))
     return client
 
 
-def do_update_client(request, client: Client, changes: dict[str, Any]) -> Client:
+def do_update_client(client: Client, changes: dict[str, Any], *, actor) -> Client:
     current = initial_of(client, may_see_sensitive=True)
     before = redact({name: current.get(name) for name in changes})
     try:
         updated = get_client().update_client(client.id, changes)
     except OMTraderError as error:
         outcome, detail = _outcome(error)
-        record("client.update", request=request, entity_type="client", entity_id=client.id,
+        record("client.update", actor=actor, entity_type="client", entity_id=client.id,
                before=before, after=redact(changes), outcome=outcome, detail=detail)
         raise
     index.store(updated)
-    record("client.update", request=request, entity_type="client", entity_id=client.id,
+    record("client.update", actor=actor, entity_type="client", entity_id=client.id,
            before=before, after=redact(changes))
     return updated
 
 
-def do_delete_client(request, client: Client) -> None:
+def do_delete_client(client: Client, *, actor) -> None:
     before = redact(index.record_of(client))
     try:
         get_client().delete_client(client.id)
     except OMTraderError as error:
         outcome, detail = _outcome(error)
-        record("client.delete", request=request, entity_type="client", entity_id=client.id,
+        record("client.delete", actor=actor, entity_type="client", entity_id=client.id,
                before=before, outcome=outcome, detail=detail)
         raise
     index.forget(client.id)
-    record("client.delete", request=request, entity_type="client", entity_id=client.id,
+    record("client.delete", actor=actor, entity_type="client", entity_id=client.id,
            before=before)
 
 
-def do_decide_kyc(request, client: Client, decision: str, reason_code: str = "",
-                  note: str = "") -> KycReview:
+def do_decide_kyc(client: Client, decision: str, reason_code: str = "", note: str = "", *,
+                  actor) -> KycReview:
     """Approve or reject: written upstream (kyc_status, approved_by, approval_date), kept
     here with the reviewer and reason. Approval obeys four eyes (kyc.four_eyes_blocks)."""
     action = f"kyc.{'approve' if decision == KycReview.Decision.APPROVED else 'reject'}"
     if decision == KycReview.Decision.APPROVED:
-        blocker = kyc.four_eyes_blocks(request.user, client.id)
+        blocker = kyc.four_eyes_blocks(actor, client.id)
         if blocker is not None:
             message = (f"Four eyes: you changed the identity or documents of client "
                        f"#{client.id} {client.name} (audit entry {blocker.id}), so another "
                        f"reviewer must approve them.")
-            record(action, request=request, entity_type="client", entity_id=client.id,
+            record(action, actor=actor, entity_type="client", entity_id=client.id,
                    outcome=AuditEntry.Outcome.DENIED, detail=message)
             raise FourEyesRefused(message)
     omt = get_client()
@@ -107,7 +109,7 @@ def do_decide_kyc(request, client: Client, decision: str, reason_code: str = "",
         f"Reason: {reason}" if reason_code else "", note.strip()) if part)
     review = KycReview(
         client_id=client.id, decision=decision, reason_code=reason_code, reason_text=note.strip(),
-        reviewer=request.user, reviewer_username=request.user.get_username(),
+        reviewer=actor, reviewer_username=actor.get_username(),
         decided_at=timezone.now(), kyc_status_before=client.kyc_status, kyc_status_written=code,
     )
     try:
@@ -116,13 +118,13 @@ def do_decide_kyc(request, client: Client, decision: str, reason_code: str = "",
         outcome, message = _outcome(error)
         review.upstream_outcome, review.upstream_message = outcome, message
         review.save()
-        record(action, request=request, entity_type="client", entity_id=client.id,
+        record(action, actor=actor, entity_type="client", entity_id=client.id,
                before=before, after=changes, outcome=outcome, detail=f"{detail} {message}".strip())
         raise
     with transaction.atomic():
         review.upstream_outcome = KycReview.Outcome.OK
         review.save()
         index.store(updated)
-    record(action, request=request, entity_type="client", entity_id=client.id, before=before,
+    record(action, actor=actor, entity_type="client", entity_id=client.id, before=before,
            after=changes, detail=detail)
     return review

@@ -16,7 +16,6 @@ from crmportal.clients.index import digits
 from crmportal.clients.models import ClientIndex, ClientIndexGroup
 from crmportal.omtrader.entities import Client, Group
 from crmportal.omtrader.enums import EnumValue, choices
-from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, positive_int
 
 DATE_INPUT = forms.DateInput({"type": "date"}, format="%Y-%m-%d")
 PHONE = re.compile(r"^[0-9 +().\-/]*$")
@@ -65,6 +64,20 @@ class ClientFilterForm(forms.Form):
 
     FILTERS = ("status", "kyc", "type", "manager", "country", "lead_source", "lead_campaign",
                "group")
+    # The filters whose values come from the member's clients (offer()), and what "any" reads.
+    OFFERED = {"manager": "Any manager", "group": "Any group", "country": "Any country",
+               "lead_source": "Any source", "lead_campaign": "Any campaign"}
+    SELECTS = ("status", "kyc", "type", "manager", "group", "country", "lead_source",
+               "lead_campaign")  # in the order the filter bar shows them
+
+    def offer(self, options: dict[str, list[tuple[Any, str]]]) -> None:
+        """Make each offered filter a select of `options[name]` (value, label) pairs."""
+        for name, offered in options.items():
+            self.fields[name].widget = forms.Select(choices=[("", self.OFFERED[name]), *offered])
+
+    def selects(self) -> list[forms.BoundField]:
+        """The filter bar: one select per filter, the current value selected."""
+        return [self[name] for name in self.SELECTS]
 
     @classmethod
     def parse(cls, query) -> tuple[ClientFilterForm, list[str]]:
@@ -134,22 +147,6 @@ def search(rows: QuerySet[ClientIndex], text: str) -> QuerySet[ClientIndex]:
     for word in text.split()[:8]:
         rows = rows.filter(search_text__contains=word)
     return rows
-
-
-def list_paging(query) -> tuple[int, int, list[str]]:
-    """Page and page size from the query, corrected with a notice when they make no sense."""
-    notices = []
-    raw_size = query.get("size", "") or query.get("limit", "")
-    size = positive_int(raw_size, DEFAULT_PAGE_SIZE)
-    if raw_size and str(size) != raw_size.strip() or size not in PAGE_SIZES:
-        notices.append(f"Page size “{raw_size[:20]}” is not offered; showing "
-                       f"{DEFAULT_PAGE_SIZE} per page (choose {', '.join(map(str, PAGE_SIZES))}).")
-        size = DEFAULT_PAGE_SIZE
-    raw_page = query.get("page", "")
-    page = positive_int(raw_page, 1)
-    if raw_page and str(page) != raw_page.strip():
-        notices.append(f"Page “{raw_page[:20]}” does not exist; showing page 1.")
-    return page, size, notices
 
 
 class ClientForm(forms.Form):

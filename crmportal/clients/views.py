@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
-from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -40,7 +39,6 @@ from crmportal.clients.forms import (
     ClientForm,
     KycApproveForm,
     KycRejectForm,
-    list_paging,
 )
 from crmportal.clients.models import KycReview
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
@@ -50,7 +48,7 @@ from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.entities import Client, Group, TradingAccount
 from crmportal.omtrader.enums import table
 from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected
-from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
+from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
 from crmportal.staff.scope import (
     ClientScope,
     allowed_group_ids,
@@ -158,20 +156,18 @@ def _filtered(request: HttpRequest, query):
 @permission_required("staff.view_clients", raise_exception=True)
 def client_list(request: HttpRequest) -> HttpResponse:
     form, rows, notices = _filtered(request, request.GET)
-    page_no, size, more = list_paging(request.GET)
-    notices += more
     omt = get_client()
     freshness = index.ensure_fresh(omt)
-    paginator = Paginator(rows.defer("record", "search_text"), size)
-    if page_no > paginator.num_pages:
-        notices.append(f"There is no page {page_no}; showing the last page.")
-        page_no = paginator.num_pages
-    page = paginator.page(page_no)
+    paged = paginate(rows.defer("record", "search_text"), request.GET)
+    notices += paged.notices
+    page, size = paged.page, paged.size
     names = _group_names(omt)
     _decorate(page, names)
     state = {k: v for k, v in form.cleaned_data.items() if k != "sort"}
     sort = form.sort_key
     size_part = {"size": size} if size != DEFAULT_PAGE_SIZE else {}
+    if not wants_partial(request):  # the filter bar is outside the table partial
+        form.offer(_filter_options(request.user, names))
     context = {
         "form": form,
         "page": page,
@@ -182,7 +178,6 @@ def client_list(request: HttpRequest) -> HttpResponse:
         "columns": _columns(state, sort, size_part),
         "export_query": _query(state, sort=sort if sort != DEFAULT_SORT else ""),
         "page_sizes": PAGE_SIZES,
-        "filter_options": None if wants_partial(request) else _filter_options(request.user, names),
         "may_change": request.user.has_perm("staff.change_clients"),
         "may_export": request.user.has_perm("staff.export_clients"),
         "default_size": DEFAULT_PAGE_SIZE,
@@ -192,7 +187,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     response = render(request, template + "#client-table" if wants_partial(request) else template,
                       context)
     if notices and wants_partial(request):
-        page_part = {"page": page_no} if page_no > 1 else {}
+        page_part = {"page": page.number} if page.number > 1 else {}
         corrected = _query({**state, **page_part}, sort=sort if sort != DEFAULT_SORT else "",
                            **size_part)
         replace_url(response, request.path + ("?" + corrected if corrected else ""))
@@ -229,12 +224,11 @@ def _filter_options(user, names: dict[int, str]) -> dict:
                   for column in ("manager_id", "country", "lead_source", "lead_campaign")}
         cache.set(key, values, 60)
     return {
-        "managers": values["manager_id"],
-        "countries": values["country"],
-        "lead_sources": values["lead_source"],
-        "lead_campaigns": values["lead_campaign"],
-        "groups": sorted((gid, name) for gid, name in names.items()
-                         if scope is None or gid in scope),
+        "manager": [(value, f"Manager #{value}") for value in values["manager_id"]],
+        "group": sorted((gid, name) for gid, name in names.items()
+                        if scope is None or gid in scope),
+        **{name: [(value, value) for value in values[name]]
+           for name in ("country", "lead_source", "lead_campaign")},
     }
 
 
@@ -360,7 +354,7 @@ def client_create(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None, **_form_options(request))
     if request.method == "POST" and form.is_valid():
         try:
-            client = do_create_client(request, form.values())
+            client = do_create_client(form.values(), actor=request.user)
         except Rejected as error:
             form.add_upstream_errors(error.field_errors, error.message)
         except OMTraderError:
@@ -389,7 +383,7 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
             return redirect("clients-show-client", client_id=client.id)
         else:
             try:
-                do_update_client(request, client, changes)
+                do_update_client(client, changes, actor=request.user)
             except Rejected as error:
                 form.add_upstream_errors(error.field_errors, error.message)
             except OMTraderError:
@@ -408,7 +402,7 @@ def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            do_delete_client(request, client)
+            do_delete_client(client, actor=request.user)
         except Rejected as refused:
             error = f"OMTrader refused to delete this client: {refused.message}"
         except OMTraderError:
@@ -432,8 +426,6 @@ def _queue_context(request: HttpRequest, query) -> dict:
     if view not in QUEUE_VIEWS:
         notices.append(f"There is no list “{view[:30]}”; showing the clients waiting.")
         view = "waiting"
-    page_no, size, more = list_paging(query)
-    notices += more
     freshness = index.ensure_fresh(get_client())
     visible = index.visible_to(request.user).defer("search_text")
     today = timezone.localdate()
@@ -443,11 +435,9 @@ def _queue_context(request: HttpRequest, query) -> dict:
         .order_by(F("created_at").asc(nulls_last=True), "id"),
         "rekyc": visible.filter(expiry_date__lte=horizon).order_by("expiry_date", "id"),
     }
-    paginator = Paginator(lists[view], size)
-    if page_no > paginator.num_pages:
-        notices.append(f"There is no page {page_no}; showing the last page.")
-        page_no = paginator.num_pages
-    page = paginator.page(page_no)
+    paged = paginate(lists[view], query)
+    notices += paged.notices
+    page, size = paged.page, paged.size
     _decorate(page, _group_names(get_client()))
     now = timezone.now()
     writable = index.writable_by(request.user, page)
@@ -462,7 +452,7 @@ def _queue_context(request: HttpRequest, query) -> dict:
     size_part = {"size": size} if size != DEFAULT_PAGE_SIZE else {}
     return {
         "view": view,
-        "views": [(key, label, lists[key].count() if key != view else paginator.count)
+        "views": [(key, label, lists[key].count() if key != view else page.paginator.count)
                   for key, label in QUEUE_VIEWS.items()],
         "page": page,
         "notices": notices,
@@ -534,8 +524,8 @@ def _decide(request, client_id: int, decision: str, form, forms: tuple) -> HttpR
         return _after_decision(request, client, forms, error="Check the decision form.",
                                status=400)
     try:
-        do_decide_kyc(request, client, decision, form.cleaned_data.get("reason", ""),
-                      form.cleaned_data.get("note", ""))
+        do_decide_kyc(client, decision, form.cleaned_data.get("reason", ""),
+                      form.cleaned_data.get("note", ""), actor=request.user)
     except FourEyesRefused as refused:
         return _after_decision(request, client, forms, error=refused.message, status=403)
     except Rejected as refused:

@@ -54,9 +54,10 @@ from django.conf import settings
 
 from crmportal.audit import tally
 from crmportal.live import publish, render, sockets
+from crmportal.live.embedded import ensure_embedded_relay
 from crmportal.live.publish import BROADCAST, member_stream, unpack
-from crmportal.live.relay import View, ensure_embedded_relay
 from crmportal.live.render import KINDS, Scope, Status, kind_of
+from crmportal.live.watches import View
 from crmportal.omtrader.errors import NotFound, OMTraderError
 from crmportal.staff.scope import allowed_group_ids, client_scope
 from crmportal.staff.sessions import idle_expired

@@ -71,7 +71,7 @@ def kill_all_applications(self):
     for instance in running:
         instance.cancel()
     log.info("Killed %i pending application instances", len(running))
-    from crmportal.live.relay import stop_embedded_relay
+    from crmportal.live.embedded import stop_embedded_relay
 
     relay = stop_embedded_relay()  # it closes its upstream socket and leaves the layer
     if relay is not None:

@@ -1,4 +1,8 @@
-"""The relay: one per deployment, between OMTrader's event stream and the browsers' sockets.
+"""The relay's lifecycle: one per deployment, between OMTrader's event stream and the
+browsers' sockets. Its parts live in modules of their own: flush.py (render what changed once
+and publish it), watches.py (what the sockets watch, the inbox where they ask for snapshots),
+embedded.py (the relay inside the daphne process); this module starts and stops it, feeds it
+events and keeps it alive.
 
     relay = Relay()               # LIVE_SOURCE: ws (the WebSocket) or poll (REST diffing)
     await relay.run()             # until cancelled
@@ -16,8 +20,9 @@
 - Status (live / stale since) goes to every socket on change and every STATUS_INTERVAL, which
   also tells sockets the relay is alive.
 
-Embedded (LIVE_RELAY=embedded): `ensure_embedded_relay()` starts it as a task in the daphne
-process on first need. External: `manage.py relay` runs it behind a Redis lock (lock.py).
+Embedded (LIVE_RELAY=embedded): `embedded.ensure_embedded_relay()` starts it as a task in
+the daphne process on first need. External: `manage.py relay` runs it behind a Redis lock
+(lock.py).
 """
 
 from __future__ import annotations
@@ -38,28 +43,18 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from crmportal.audit import tally
-from crmportal.live import render
 from crmportal.live.coalesce import RowLimiter
-from crmportal.live.publish import ALL, RELAY_INBOX, Publisher, client_stream, group_stream
-from crmportal.live.render import Scope, Status
-from crmportal.live.state import BoardState, LivePosition
+from crmportal.live.flush import Flushing
+from crmportal.live.publish import RELAY_INBOX, Publisher
+from crmportal.live.render import Status
+from crmportal.live.state import BoardState
+from crmportal.live.watches import Watching
 from crmportal.omtrader.errors import OMTraderError
 from crmportal.omtrader.stream import Event, EventStream, StreamInfo
 
 log = logging.getLogger("crmportal.live")
 
-FLUSH_INTERVAL = 0.025  # at the latest, for rows the coalescer held back
-FLUSH_QUIET = 0.003  # a burst of events is over when none came for this long ...
-FLUSH_HOLD = 0.05  # ... or this long after it began
-CHUNK = 400  # rows per published batch: a market step's rows go out together
-PANEL_INTERVAL = 1.0
 STATUS_INTERVAL = 5.0
-WATCH_TTL = 75.0
-ROW_BUDGET = 1500  # rows rendered in one flush at most; the rest wait for the next
-FEED_PER_FLUSH = 30
-SETTLE_SLICE = 40  # account summaries parsed between two turns of the event loop
-PANELS = ("risk", "exposure")
-FEED_SNAPSHOT = 50
 BUFFER_LIMIT = 500_000
 STATS_EVERY = 15.0
 TALLY_EVERY = 60.0  # aggregated refusals of finished minutes go to the audit log this often
@@ -81,37 +76,9 @@ class Counters:
     loop_lag_ms_max: float = 0.0  # the longest the event loop was late since then
 
 
-@dataclass(frozen=True)
-class View:
-    """What one socket shows: the board (all groups, or some) or one client's positions."""
-
-    kind: str  # board or client
-    groups: frozenset[int] | None  # None: every group
-    client: int | None = None
-
-    @classmethod
-    def from_message(cls, data: dict[str, Any]) -> View:
-        groups = data.get("groups")
-        client = data.get("client")
-        return cls(
-            kind="client" if client is not None else "board",
-            groups=None if groups is None else frozenset(int(g) for g in groups),
-            client=None if client is None else int(client),
-        )
-
-    def to_message(self) -> dict[str, Any]:
-        return {"groups": None if self.groups is None else sorted(self.groups),
-                "client": self.client}
-
-    def streams(self) -> list[str]:
-        if self.kind == "client":
-            return [client_stream(self.client, g) for g in sorted(self.groups or ())]
-        if self.groups is None:
-            return [ALL]
-        return [group_stream(g) for g in sorted(self.groups)]
 
 
-class Relay:
+class Relay(Flushing, Watching):
     def __init__(self, *, source: str | None = None, layer: Any = None,
                  row_rate: float | None = None):
         self.epoch = uuid.uuid4().hex[:12]
@@ -208,23 +175,25 @@ class Relay:
             self.stream = EventStream(self, self._group_ids, heartbeat=settings.LIVE_HEARTBEAT)
             await self.stream.run()
 
-    async def _load_reference(self) -> None:
+    async def _until_read(self, *reads, failed: str, longest: float) -> list:
+        """Run the blocking reads together in threads until they all succeed; meanwhile the
+        relay is stale, and it waits with exponential back-off and full jitter."""
         attempt = 0
         while True:
             try:
-                groups, symbols = await asyncio.gather(
-                    asyncio.to_thread(self.omtrader.groups_cached),
-                    asyncio.to_thread(self.omtrader.symbols_cached),
-                )
-                self.state.set_reference(groups, symbols)
-                return
+                return await asyncio.gather(*(asyncio.to_thread(read) for read in reads))
             except OMTraderError as error:
-                self.set_status("stale", f"OMTrader not answering: {error.message}"[:120])
-                delay = random.uniform(0, min(30.0, 0.5 * 2**attempt))
+                self.set_status("stale", f"{failed}: {error.message}"[:120])
+                delay = random.uniform(0, min(longest, 0.5 * 2**attempt))
                 attempt += 1
-                log.warning("live relay: reference data unavailable (%s); retry in %.1f s",
-                            error.message, delay)
+                log.warning("live relay: %s (%s); retry in %.1f s", failed, error.message, delay)
                 await asyncio.sleep(delay)
+
+    async def _load_reference(self) -> None:
+        groups, symbols = await self._until_read(
+            lambda: self.omtrader.groups_cached(), lambda: self.omtrader.symbols_cached(),
+            failed="OMTrader not answering", longest=30.0)
+        self.state.set_reference(groups, symbols)
 
     def _group_ids(self) -> list[int]:
         groups = self.state.groups or {g.id: g for g in self.omtrader.groups_cached()}
@@ -284,23 +253,10 @@ class Relay:
             await self.publisher.resync()
 
     async def _reconcile(self) -> None:
-        attempt = 0
-        while True:
-            try:
-                accounts, positions = await asyncio.gather(
-                    asyncio.to_thread(lambda: list(self.omtrader.iter_all(
-                        self.omtrader.list_accounts))),
-                    asyncio.to_thread(lambda: list(self.omtrader.iter_all(
-                        self.omtrader.list_positions))),
-                )
-                break
-            except OMTraderError as error:
-                delay = random.uniform(0, min(15.0, 0.5 * 2**attempt))
-                attempt += 1
-                self.set_status("stale", f"reconcile failed: {error.message}"[:120])
-                log.warning("live relay: reconcile failed (%s); retry in %.1f s",
-                            error.message, delay)
-                await asyncio.sleep(delay)
+        accounts, positions = await self._until_read(
+            lambda: list(self.omtrader.iter_all(self.omtrader.list_accounts)),
+            lambda: list(self.omtrader.iter_all(self.omtrader.list_positions)),
+            failed="reconcile failed", longest=15.0)
         self.reconciled(accounts, positions)
 
     def set_status(self, state: str, reason: str = "") -> None:
@@ -313,7 +269,7 @@ class Relay:
         self.status = Status(state, since, reason)
         self._status_due = True
 
-    # -- flushing ----------------------------------------------------------------------------
+    # -- keeping alive: the event loop's health, status, reference data, the audit tally ------
 
     async def _watch_loop(self) -> None:
         """How late the event loop runs (a blocked loop delays every socket), and a stats
@@ -349,184 +305,6 @@ class Relay:
                 counters.flush_ms_max = counters.loop_lag_ms_max = counters.gc_ms_max = 0.0
                 logged = now
 
-    async def _flushing(self) -> None:
-        """Flush once a burst of events is over, and every FLUSH_INTERVAL anyway for rows the
-        coalescer held back. A market step arrives as a burst (ticks, then a profit update per
-        position): flushing in the middle of it would send rows with the new price and the old
-        P/L, and send them twice."""
-        while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), FLUSH_INTERVAL)
-                await self._burst_over()
-            except TimeoutError:
-                pass
-            self._wake.clear()
-            try:
-                await self._flush_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - one bad flush must not end the relay
-                log.exception("live relay: flush failed")
-
-    async def _burst_over(self) -> None:
-        began = time.monotonic()
-        while True:
-            await asyncio.sleep(FLUSH_QUIET)
-            now = time.monotonic()
-            if now - self._event_at >= FLUSH_QUIET or now - began >= FLUSH_HOLD:
-                return
-
-    async def _flush_once(self) -> None:
-        now = time.monotonic()
-        try:
-            await self._flush(now)
-        finally:
-            took = (time.monotonic() - now) * 1000
-            self.counters.flush_ms_max = max(self.counters.flush_ms_max, took)
-
-    async def _flush(self, now: float) -> None:
-        self.counters.flushes += 1
-        state = self.state
-        state.release_repriced(now)
-        gone = state.gone_rows
-        state.gone_rows = {}
-        changed_groups = state.dirty_groups
-        state.dirty_groups = set()
-        feed = state.new_feed
-        state.new_feed = []
-        watching = self._prune_watches(now)
-        items: dict[str, list[tuple[str, str]]] = {}
-
-        def add(streams: Iterable[str], key: str, html: str) -> None:
-            for stream in streams:
-                items.setdefault(stream, []).append((key, html))
-
-        for position_id, row in gone.items():
-            self.limiter.forget(position_id)
-            self.steady.pop(position_id, None)
-            self.published.pop(position_id, None)
-            if watching and row.group_id is not None:
-                add(self._row_streams(row), f"pos-{position_id}", render.position_gone(position_id))
-        if watching:
-            await self._render_rows(now, items, add)
-            for item in feed[-FEED_PER_FLUSH:]:
-                item.html = render.feed_row(item)
-                if item.group_id is not None:
-                    add((ALL, self._group_stream(item.group_id)), f"feed-{item.n}", item.html)
-        else:
-            state.dirty_rows.clear()  # nobody looks: render on demand when someone does
-            self.published.clear()
-        # Rows first; the panels after, so a panel's rendering never holds rows back.
-        await self._publish_items(items)
-        self._stale_scopes.update(f"g{g}" for g in changed_groups)
-        if changed_groups:
-            self._stale_scopes.add("all")
-        await self._render_panels(now, add)
-        if self._status_due:
-            self._status_due = False
-            await self._send_status()
-        await self._publish_items(items)
-
-    async def _render_rows(self, now: float, items, add) -> None:
-        state, rendered = self.state, 0
-        only_clients = None if self.boards else self.clients  # no board open: those rows only
-        for position_id in list(state.dirty_rows):
-            row = state.positions.get(position_id)
-            if row is None or row.group_id is None or (
-                    only_clients is not None and row.client_id not in only_clients):
-                state.dirty_rows.pop(position_id, None)
-                self.published.pop(position_id, None)
-                continue
-            if position_id not in state.dirty_rows or not self.limiter.allow(position_id, now):
-                continue  # coalesced: the newest state goes out when the row may send again
-            del state.dirty_rows[position_id]
-            key = render.steady_key(state, row)
-            if self.published.get(position_id) == key:
-                add(self._row_streams(row), f"cells-{position_id}",
-                    render.position_cells(state, row))
-            else:
-                html = render.position_row(state, row, self.steady)
-                self.published[position_id] = key
-                add(self._row_streams(row), f"pos-{position_id}", html)
-            rendered += 1
-            if rendered % CHUNK == 0:
-                await self._publish_items(items)  # events that arrive meanwhile wait their turn
-            if rendered >= ROW_BUDGET:
-                break
-        self.counters.rows_rendered += rendered
-
-    async def _publish_items(self, items: dict[str, list[tuple[str, str]]]) -> None:
-        if not items:
-            return
-        batches = list(items.items())
-        items.clear()
-        async with self._publish:
-            for stream, batch in batches:
-                by_kind: dict[str, list[tuple[str, str]]] = {}
-                for item in batch:
-                    by_kind.setdefault(render.kind_of(item[0]), []).append(item)
-                for kind in render.KINDS:  # one kind per message: the sockets' fast path
-                    if kind in by_kind:
-                        await self.publisher.update(stream, by_kind[kind])
-
-    async def _render_panels(self, now: float, add) -> None:
-        """The aggregate panels of one scope that is due, in slices: between them the loop
-        sends the rows just published and reads new events, so a panel never holds them up."""
-        scope = self._due_scope(now)
-        if scope is None:
-            return
-        await self._settle()
-        stream = ALL if scope.group_ids is None else self._group_stream(min(scope.group_ids))
-        for kind in PANELS:
-            await asyncio.sleep(0)
-            name, html = self._panel(kind, scope)
-            add((stream,), name, html)
-
-    def _due_scope(self, now: float) -> Scope | None:
-        """One scope per flush: a board of many groups spreads the work."""
-        if not self._stale_scopes:
-            return None
-        every = "*" in self._stale_scopes
-        for scope in self._watched_scopes():
-            if not every and scope.key not in self._stale_scopes:
-                continue
-            if now - self._panel_at.get(scope.key, 0.0) < PANEL_INTERVAL:
-                continue
-            self._panel_at[scope.key] = now
-            self._stale_scopes.discard(scope.key)
-            return scope
-        if every:
-            self._stale_scopes.discard("*")
-        return None
-
-    async def _settle(self) -> None:
-        """Parse the account summaries received since the last panel (the newest of each
-        account; nothing else needs them parsed), a slice at a time."""
-        for _ in range(len(self.state.unsettled) // SETTLE_SLICE + 1):
-            await asyncio.sleep(0)
-            self.state.settle(limit=SETTLE_SLICE)
-
-    def _panel(self, kind: str, scope: Scope) -> tuple[str, str]:
-        panel = render.risk_panel if kind == "risk" else render.exposure_panel
-        name = f"{kind}-{scope.key}"
-        html = self.panels[name] = panel(self.state, scope, self.ready)
-        return name, html
-
-    def _row_streams(self, row: LivePosition) -> list[str]:
-        streams = [ALL, self._group_stream(row.group_id)]
-        if row.client_id is not None and row.client_id in self.clients:
-            streams.append(client_stream(row.client_id, row.group_id))
-        return streams
-
-    def _group_stream(self, group_id: int) -> str:
-        stream = self._streams.get(group_id)
-        if stream is None:
-            stream = self._streams[group_id] = group_stream(group_id)
-        return stream
-
-    async def _send_status(self) -> None:
-        async with self._publish:
-            await self.publisher.status(self.status.state, render.status(self.status))
 
     async def _heartbeat(self) -> None:
         await self._send_status()
@@ -560,85 +338,6 @@ class Relay:
         event, audit page or verify_audit comes to flush them (crmportal/audit/tally.py)."""
         await database_sync_to_async(tally.flush)()
 
-    # -- what sockets ask for ------------------------------------------------------------------
-
-    async def _inbox(self) -> None:
-        while True:
-            message = await self.layer.receive(self.channel_name)
-            try:
-                await self.handle(message)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - a bad request must not end the relay
-                log.exception("live relay: could not handle %s", message.get("type"))
-
-    async def handle(self, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        if kind not in ("live.snapshot.request", "live.watch"):
-            return
-        view = View.from_message(message["view"])
-        self._watch(view)
-        if kind == "live.snapshot.request":
-            parts = self.snapshot_parts(view)
-            self.counters.snapshots += 1
-            async with self._publish:
-                await self.publisher.snapshot(message["reply_to"], view.streams(), parts)
-
-    def _watch(self, view: View) -> None:
-        expiry = time.monotonic() + WATCH_TTL
-        if view.kind == "client":
-            self.clients[view.client] = expiry
-        else:
-            if view.groups not in self.boards:
-                for scope in self._scopes_of(view.groups):
-                    self._stale_scopes.add(scope.key)
-            self.boards[view.groups] = expiry
-
-    def _prune_watches(self, now: float) -> bool:
-        for watched in (self.boards, self.clients):
-            for key in [k for k, expiry in watched.items() if expiry < now]:
-                del watched[key]
-        return bool(self.boards or self.clients)
-
-    def _scopes_of(self, groups: frozenset[int] | None) -> list[Scope]:
-        if groups is None:
-            return [Scope.all()]
-        named = len(groups) > 1
-        return [Scope.group(g, self.state.group_name(g) if named else "") for g in sorted(groups)]
-
-    def _watched_scopes(self) -> list[Scope]:
-        scopes: dict[str, Scope] = {}
-        for groups in self.boards:
-            for scope in self._scopes_of(groups):
-                scopes.setdefault(scope.key, scope)
-        return list(scopes.values())
-
-    def snapshot_parts(self, view: View) -> list[str]:
-        """Everything the view's panels show, as out-of-band swaps: one part per kind of
-        fragment (table bodies, then flow content), each sent as its own message."""
-        state = self.state
-        rows = sorted(state.rows_in(view.groups, view.client), key=lambda r: -r.position.id)
-        rows_html = [render.position_row(state, row, self.steady) for row in rows]
-        empty = "No open positions." if self.ready else ""
-        if view.kind == "client":
-            return [render.client_panel(rows_html, self.status, empty)]
-        flow = []
-        for scope in self._scopes_of(view.groups):
-            for kind in PANELS:
-                html = self.panels.get(f"{kind}-{scope.key}")
-                flow.append(html if html is not None else self._panel(kind, scope)[1])
-        flow.append(render.status(self.status))
-        feed = []
-        for item in reversed(state.feed):
-            if view.groups is None or item.group_id in view.groups:
-                if not item.html:
-                    item.html = render.feed_row(item)
-                feed.append(item.html)
-                if len(feed) >= FEED_SNAPSHOT:
-                    break
-        bodies = render.positions_body(rows_html, empty) + render.feed_body(feed)
-        return [bodies, "".join(flow)]
-
     def stats(self) -> dict[str, Any]:
         return {
             "epoch": self.epoch, "status": self.status.state, "ready": self.ready,
@@ -647,45 +346,3 @@ class Relay:
             **self.counters.__dict__,
             "stream": self.stream.counters.__dict__ if self.stream else None,
         }
-
-
-# -- the embedded relay ------------------------------------------------------------------------
-
-_embedded: dict[str, Any] = {"relay": None, "task": None, "loop": None}
-
-
-def ensure_embedded_relay() -> Relay | None:
-    """Start the relay in this process's event loop unless it runs (LIVE_RELAY=embedded only)."""
-    if settings.LIVE_RELAY != "embedded":
-        return None
-    loop = asyncio.get_running_loop()
-    task = _embedded["task"]
-    if task is None or task.done() or _embedded["loop"] is not loop:
-        relay = Relay()
-        _embedded.update(relay=relay, loop=loop,
-                         task=loop.create_task(relay.run(), name="live-relay"))
-        _embedded["task"].add_done_callback(_relay_ended)
-    return _embedded["relay"]
-
-
-def stop_embedded_relay() -> asyncio.Task | None:
-    """Cancel the embedded relay (the server is stopping): its task, to wait for, or None."""
-    task = _embedded["task"]
-    if task is None or task.done():
-        return None
-    task.cancel()
-    return task
-
-
-def embedded_relay() -> Relay | None:
-    task = _embedded["task"]
-    return _embedded["relay"] if task is not None and not task.done() else None
-
-
-def _relay_ended(task: asyncio.Task) -> None:
-    if task.cancelled():
-        return
-    error = task.exception()
-    if error is not None:
-        log.error("live relay ended with an error; the next socket restarts it",
-                  exc_info=error)

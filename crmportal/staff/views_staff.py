@@ -78,8 +78,7 @@ def staff_edit(request: HttpRequest, member_id: int) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            changed = actions.do_update_staff(member, actor=request.user, request=request,
-                                              **form.cleaned_data)
+            changed = actions.do_update_staff(member, actor=request.user, **form.cleaned_data)
         except actions.StaffChangeRefused as refused:
             error = refused.message
         else:
@@ -105,7 +104,7 @@ def staff_reset_second_factor(request: HttpRequest, member_id: int) -> HttpRespo
     member = get_object_or_404(get_user_model(), pk=member_id)
     if request.method == "POST":
         try:
-            had = actions.do_reset_second_factor(member, actor=request.user, request=request)
+            had = actions.do_reset_second_factor(member, actor=request.user)
         except actions.StaffChangeRefused as refused:
             messages.error(request, refused.message)
         else:

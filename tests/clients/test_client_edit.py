@@ -119,3 +119,15 @@ def test_it_shows_omtraders_refusal_and_audits_it(as_user, client, customer, kno
 def test_it_answers_404_for_a_client_omtrader_does_not_have(as_user, client):
     as_user("backoffice")
     assert client.get(url(999999)).status_code == 404
+
+
+def test_it_audits_the_edit_with_the_request_id_and_the_address_behind_the_proxy(
+        as_user, client, customer, settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.2"]
+    as_user("backoffice")
+    data = {**form_data(client, customer.id), "city": "Rabat"}
+    response = client.post(url(customer.id), data, REMOTE_ADDR="10.0.0.2",
+                           HTTP_X_FORWARDED_FOR="198.51.100.4", HTTP_X_REQUEST_ID="edit-req-0001")
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="client.update", entity_id=str(customer.id))
+    assert (entry.request_id, entry.ip_address) == ("edit-req-0001", "198.51.100.4")

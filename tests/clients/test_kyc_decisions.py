@@ -215,8 +215,11 @@ def test_it_says_when_omtrader_did_not_answer(as_user, client, omt, applicant, k
 def test_it_lists_the_decision_history_on_the_review_page(as_user, client, applicant):
     as_user("compliance")
     client.post(reject(applicant.id), {"reason": "document_expired", "note": "old passport"})
-    body = client.get(review(applicant.id)).content.decode()
-    assert re.search(r"Rejected</td><td>Document expired</td><td>old passport</td><td>cora", body)
+    page = client.get(review(applicant.id))
+    [shown] = page.context["reviews"]
+    assert (shown.get_decision_display(), shown.reason_label, shown.reason_text,
+            shown.reviewer_username) == ("Rejected", "Document expired", "old passport", "cora")
+    assert "Document expired" in page.content.decode()
 
 
 def test_it_still_refuses_the_editor_after_someone_else_edits_identity(client, as_user, omt,
@@ -277,3 +280,26 @@ def test_it_disables_approve_in_the_queue_for_clients_the_member_edited(as_user,
     assert form[:form.index("</form>")].count("disabled") == 1
     refused = client.post(approve(applicant.id), headers={"HX-Request": "true"}).content.decode()
     assert f"client #{applicant.id} {applicant.name}" in refused
+
+
+def fragment(body: str, opening: str, closing: str) -> str:
+    start = body.index(opening)
+    return body[start:body.index(closing, start) + len(closing)]
+
+
+def test_it_shows_fields_and_earlier_decisions_exactly_as_the_client_page_does(
+        as_user, client, applicant, settings):
+    as_user("compliance")
+    reason = settings.KYC_REJECTION_REASONS[0][0]
+    client.post(reject(applicant.id), {"reason": reason, "note": "photo blurred"})
+    page = client.get(review(applicant.id))
+    detail = client.get(reverse("clients-show-client", args=[applicant.id])).content.decode()
+    body = page.content.decode()
+    keys = [key for key, _, _ in page.context["sections"]]
+    assert keys
+    for key in keys:
+        opening = f'<section class="card" id="section-{key}">'
+        assert fragment(body, opening, "</section>") == fragment(detail, opening, "</section>")
+    history = '<table class="table">\n  <thead><tr><th>When</th><th>Decision</th>'
+    assert "photo blurred" in fragment(body, history, "</table>")
+    assert fragment(body, history, "</table>") == fragment(detail, history, "</table>")

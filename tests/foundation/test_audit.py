@@ -107,6 +107,27 @@ def test_it_survives_nonsense_query_strings(client, compliance, query):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("query,notice", [
+    ("page=-5", "Page “-5” does not exist; showing page 1."),
+    ("page=abc", "Page “abc” does not exist; showing page 1."),
+    ("page=999", "There is no page 999; showing the last page."),
+    ("size=1000000000", "Page size “1000000000” is not offered"),
+])
+def test_it_corrects_nonsense_paging_with_the_notice_every_list_gives(client, compliance, query,
+                                                                      notice):
+    client.force_login(compliance)
+    response = client.get("/audit/?" + query)
+    assert response.status_code == 200
+    assert [text[:len(notice)] for text in response.context["notices"]] == [notice]
+    assert notice in response.content.decode()
+
+
+def test_it_tells_htmx_the_corrected_address(client, compliance):
+    client.force_login(compliance)
+    response = client.get("/audit/?outcome=ok&page=abc&size=7", headers={"HX-Request": "true"})
+    assert response["HX-Replace-Url"] == "/audit/?outcome=ok"
+
+
 def test_it_escapes_what_it_shows(client, compliance):
     record("client.update", actor=compliance, entity_type="client", entity_id=1,
            after={"first_name": "<script>alert(1)</script>"})
@@ -143,3 +164,15 @@ def test_it_shows_changes_field_by_field_with_labels_and_links(client, administr
     assert mobile.index("+49 30 1234") < mobile.index("→") < mobile.index("+44 20 7946")
     city = body[body.index("<dt>City</dt>"):]
     assert city.index("—") < city.index("Leeds")
+
+
+def test_it_leaves_request_id_and_address_behind_when_the_request_ends(
+        client, administrator, backoffice):
+    from crmportal.staff.actions import do_update_staff
+
+    client.force_login(administrator)
+    client.get("/", REMOTE_ADDR="198.51.100.9", HTTP_X_REQUEST_ID="earlier-req-0001")
+    do_update_staff(backoffice, role="Compliance", group_ids=[], all_groups=True,
+                    is_active=True, actor=administrator)
+    entry = AuditEntry.objects.get(action="staff.update", entity_id=str(backoffice.pk))
+    assert (entry.request_id, entry.ip_address) == ("", "")

@@ -24,7 +24,8 @@ from django.test import Client
 from crmportal.live import publish
 from crmportal.live.layers import embedded_layer, redis_layer
 from crmportal.live.publish import BROADCAST, RELAY_INBOX, Publisher
-from crmportal.live.relay import Relay, View
+from crmportal.live.relay import Relay
+from crmportal.live.watches import View
 
 ROW = re.compile(r'<tr id="pos-(\d+)" data-live-into="[^"]*" data-group="(\d*)">.*?'
                  r'<td id="pos-\1-pl" class="[^"]*">([^<]*)</td>')

@@ -70,3 +70,14 @@ def test_it_tells_a_member_with_no_groups_why_the_board_is_empty(client, board_u
     body = signed_in(client, make_staff("nogroups", SUPERVISOR, [])).get(board_url)
     assert body.status_code == 200 and 'id="no-groups"' in body.content.decode()
     assert 'id="live-risk-' not in body.content.decode()
+
+
+def test_it_heads_the_positions_as_the_client_panel_does(client, board_url, supervisor,
+                                                        omtrader):
+    from crmportal.live import render
+
+    body = signed_in(client, supervisor).get(board_url).content.decode()
+    panel = render.client_panel([], render.Status("live", None, ""))
+    head = body[body.index("<thead><tr><th class=\"num\">Position</th>"):]
+    head = head[:head.index("</thead>") + len("</thead>")]
+    assert "Total P/L" in head and head in panel

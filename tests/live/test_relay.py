@@ -21,7 +21,8 @@ from crmportal.audit import tally
 from crmportal.audit.models import AuditEntry
 from crmportal.live import relay as relay_module
 from crmportal.live.publish import ALL, group_stream, unpack
-from crmportal.live.relay import Relay, View
+from crmportal.live.relay import Relay
+from crmportal.live.watches import View
 from tests.live.conftest import GONE, Tap, profits, rows, running, wait_for
 
 BOARD = View("board", None).to_message()

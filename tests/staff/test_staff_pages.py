@@ -151,3 +151,12 @@ def test_it_asks_to_choose_a_role_for_a_member_without_one(client, upstream, adm
     assert b'<option value="" selected>Choose a role</option>' in page.content
     assert client.post(f"/staff/{roleless.pk}/", _form(role="")).status_code == 400
     assert not roleless.groups.exists()
+
+
+def test_it_audits_a_change_with_the_request_id_and_address_it_came_with(
+        client, upstream, administrator, backoffice):
+    client.force_login(administrator)
+    client.post(f"/staff/{backoffice.pk}/", _form(SUPERVISOR, all_groups=True),
+                REMOTE_ADDR="198.51.100.9", HTTP_X_REQUEST_ID="staff-req-0001")
+    entry = AuditEntry.objects.get(action="staff.update")
+    assert (entry.request_id, entry.ip_address) == ("staff-req-0001", "198.51.100.9")

@@ -1,0 +1,117 @@
+"""What the sockets watch: their views, and the relay's inbox where they ask for snapshots.
+
+A socket's snapshot request (`live.snapshot.request` on `live.relay`) registers its view; it
+renews it with `live.watch` every 30 s and a view nobody renewed for WATCH_TTL is forgotten.
+With nobody watching, the flush renders nothing (flush.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from crmportal.live.publish import ALL, Publisher, client_stream, group_stream
+from crmportal.live.render import Scope
+from crmportal.live.state import BoardState
+
+log = logging.getLogger("crmportal.live")
+
+WATCH_TTL = 75.0
+
+
+@dataclass(frozen=True)
+class View:
+    """What one socket shows: the board (all groups, or some) or one client's positions."""
+
+    kind: str  # board or client
+    groups: frozenset[int] | None  # None: every group
+    client: int | None = None
+
+    @classmethod
+    def from_message(cls, data: dict[str, Any]) -> View:
+        groups = data.get("groups")
+        client = data.get("client")
+        return cls(
+            kind="client" if client is not None else "board",
+            groups=None if groups is None else frozenset(int(g) for g in groups),
+            client=None if client is None else int(client),
+        )
+
+    def to_message(self) -> dict[str, Any]:
+        return {"groups": None if self.groups is None else sorted(self.groups),
+                "client": self.client}
+
+    def streams(self) -> list[str]:
+        if self.kind == "client":
+            return [client_stream(self.client, g) for g in sorted(self.groups or ())]
+        if self.groups is None:
+            return [ALL]
+        return [group_stream(g) for g in sorted(self.groups)]
+
+
+class Watching:
+    """The Relay's inbox and watch registry (a part of Relay, see relay.py for the state)."""
+
+    boards: dict[frozenset[int] | None, float]  # watched board views -> expiry
+    clients: dict[int, float]  # watched clients -> expiry
+    state: BoardState
+    publisher: Publisher
+    counters: Any
+    layer: Any
+    channel_name: str
+    _publish: asyncio.Lock
+    _stale_scopes: set[str]
+
+    async def _inbox(self) -> None:
+        while True:
+            message = await self.layer.receive(self.channel_name)
+            try:
+                await self.handle(message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a bad request must not end the relay
+                log.exception("live relay: could not handle %s", message.get("type"))
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind not in ("live.snapshot.request", "live.watch"):
+            return
+        view = View.from_message(message["view"])
+        self._watch(view)
+        if kind == "live.snapshot.request":
+            parts = self.snapshot_parts(view)
+            self.counters.snapshots += 1
+            async with self._publish:
+                await self.publisher.snapshot(message["reply_to"], view.streams(), parts)
+
+    def _watch(self, view: View) -> None:
+        expiry = time.monotonic() + WATCH_TTL
+        if view.kind == "client":
+            self.clients[view.client] = expiry
+        else:
+            if view.groups not in self.boards:
+                for scope in self._scopes_of(view.groups):
+                    self._stale_scopes.add(scope.key)
+            self.boards[view.groups] = expiry
+
+    def _prune_watches(self, now: float) -> bool:
+        for watched in (self.boards, self.clients):
+            for key in [k for k, expiry in watched.items() if expiry < now]:
+                del watched[key]
+        return bool(self.boards or self.clients)
+
+    def _scopes_of(self, groups: frozenset[int] | None) -> list[Scope]:
+        if groups is None:
+            return [Scope.all()]
+        named = len(groups) > 1
+        return [Scope.group(g, self.state.group_name(g) if named else "") for g in sorted(groups)]
+
+    def _watched_scopes(self) -> list[Scope]:
+        scopes: dict[str, Scope] = {}
+        for groups in self.boards:
+            for scope in self._scopes_of(groups):
+                scopes.setdefault(scope.key, scope)
+        return list(scopes.values())
