@@ -43,13 +43,14 @@ from crmportal.clients.forms import (
     list_paging,
 )
 from crmportal.clients.models import KycReview
+from crmportal.errors import failed_write
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.bundles import client_overview
 from crmportal.omtrader.client import get_client
 from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.entities import Client, Group, TradingAccount
 from crmportal.omtrader.enums import table
-from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected
+from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected, Unavailable
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES
 from crmportal.staff.scope import (
     ClientScope,
@@ -59,8 +60,6 @@ from crmportal.staff.scope import (
     may_see_group,
 )
 
-UNANSWERED = ("OMTrader did not answer in time; the change may not have been saved. "
-              "Open the client again to check before you retry.")
 NOT_FOUND = "OMTrader has no client with this id."
 NOT_EVERY_GROUP = ("This client also has accounts in groups outside your scope, so changes to "
                    "the client record and KYC need a colleague who sees all of them.")
@@ -363,8 +362,8 @@ def client_create(request: HttpRequest) -> HttpResponse:
             client = do_create_client(request, form.values())
         except Rejected as error:
             form.add_upstream_errors(error.field_errors, error.message)
-        except OMTraderError:
-            form.add_error(None, UNANSWERED)
+        except OMTraderError as error:
+            form.add_error(None, failed_write(error))
         else:
             messages.success(request, f"Client #{client.id} {client.name} was created.")
             return redirect("clients-show-client", client_id=client.id)
@@ -392,8 +391,8 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
                 do_update_client(request, client, changes)
             except Rejected as error:
                 form.add_upstream_errors(error.field_errors, error.message)
-            except OMTraderError:
-                form.add_error(None, UNANSWERED)
+            except OMTraderError as error:
+                form.add_error(None, failed_write(error))
             else:
                 labels = ", ".join(form.fields[name].label.lower() for name in changes)
                 messages.success(request, f"Saved: {labels}.")
@@ -411,8 +410,8 @@ def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
             do_delete_client(request, client)
         except Rejected as refused:
             error = f"OMTrader refused to delete this client: {refused.message}"
-        except OMTraderError:
-            error = UNANSWERED
+        except OMTraderError as failed:
+            error = failed_write(failed, "deletion")
         else:
             messages.success(request, f"Client #{client.id} {client.name} was deleted.")
             return redirect("clients-list-clients")
@@ -541,10 +540,10 @@ def _decide(request, client_id: int, decision: str, form, forms: tuple) -> HttpR
     except Rejected as refused:
         return _after_decision(request, client, forms, status=409,
                                error=f"OMTrader refused the decision: {refused.message}")
-    except OMTraderError:
-        return _after_decision(request, client, forms, status=503,
-                               error="OMTrader did not answer; the decision may not be saved. "
-                                     "Open the client to check before you retry.")
+    except OMTraderError as error:
+        return _after_decision(request, client, forms,
+                               status=503 if isinstance(error, Unavailable) else 502,
+                               error=failed_write(error, "decision"))
     verb = "approved" if decision == KycReview.Decision.APPROVED else "rejected"
     return _after_decision(request, client, forms,
                            done=f"KYC of client #{client.id} {client.name} {verb}.")
