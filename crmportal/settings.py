@@ -230,7 +230,7 @@ OMTRADER_CONNECT_TIMEOUT = env_float("OMTRADER_CONNECT_TIMEOUT", 3.0)
 OMTRADER_READ_TIMEOUT = env_float("OMTRADER_READ_TIMEOUT", 10.0)
 OMTRADER_POOL_SIZE = env_int("OMTRADER_POOL_SIZE", 32, minimum=1)
 OMTRADER_CACHE_TTL = env_int("OMTRADER_CACHE_TTL", 300, minimum=0)
-OMTRADER_RETRIES = env_int("OMTRADER_RETRIES", 2, minimum=0)
+OMTRADER_RETRIES = env_int("OMTRADER_RETRIES", 4, minimum=0)
 OMTRADER_RETRY_BACKOFF = env_float("OMTRADER_RETRY_BACKOFF", 0.1)
 OMTRADER_CONCURRENCY = env_int("OMTRADER_CONCURRENCY", OMTRADER_POOL_SIZE, minimum=1)
 # Endpoint path overrides once the real Swagger is checked, e.g. {"deals": "/api/v1/trader/deals"}.

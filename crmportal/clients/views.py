@@ -43,7 +43,7 @@ from crmportal.clients.forms import (
     list_paging,
 )
 from crmportal.clients.models import KycReview
-from crmportal.errors import failed_write
+from crmportal.errors import failed_write, panel_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.bundles import client_overview
 from crmportal.omtrader.client import get_client
@@ -312,8 +312,14 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "may_decide": request.user.has_perm("staff.review_kyc") and seen.may_write,
         "shared_write_refused": not seen.may_write,
         "may_see_sensitive": sensitive,
+        **{f"{panel}_error": panel_failed(error, PANEL_NAMES[panel])
+           for panel, error in overview.failed.items()},
     }
     return render(request, "clients/client_detail.html", context)
+
+
+PANEL_NAMES = {"positions": "Open positions", "deals": "Recent deals",
+               "transactions": "Money movements"}
 
 
 def _audit_trail(client_id: int) -> list[AuditEntry]:

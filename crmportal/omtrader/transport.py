@@ -4,8 +4,8 @@ One Session is shared by every thread (daphne runs each sync view in a fresh thr
 thread-local session would reconnect on every page). Its pool holds `pool_size` keep-alive
 connections and blocks when they are all busy instead of opening throw-away ones. Nothing
 relies on cookies (they are refused), so sharing is safe. Every call has connect and read
-timeouts; GETs are retried on connection errors and 502/503/504 with backoff and jitter,
-writes never are.
+timeouts; GETs are retried on connection errors and 500/502/503/504 with backoff and jitter
+(a read is safe to repeat, whatever went wrong upstream), writes never are.
 
 A failed call says what is known about it (errors.py): never sent (`Unavailable`), sent but
 unanswered (`Timeout`), answered with a 5xx (`ServerError`).
@@ -276,7 +276,7 @@ def _session(config: Config) -> requests.Session:
         other=0,
         redirect=3,
         allowed_methods=frozenset({"GET"}),
-        status_forcelist=(502, 503, 504),
+        status_forcelist=(500, 502, 503, 504),
         backoff_factor=config.backoff,
         backoff_jitter=config.backoff,
         backoff_max=2.0,

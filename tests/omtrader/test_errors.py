@@ -62,6 +62,14 @@ def test_it_says_a_5xx_to_a_write_may_have_been_applied(sim, omt):
     assert delta(before, sim.counters(), "PUT", CLIENTS + "/{id}") == 1
 
 
+def test_it_retries_a_read_on_500(sim, omt):
+    omt.get_client(1)
+    sim.fault(method="GET", path=CLIENTS, count=2, kind="status", status=500)
+    before = sim.counters()
+    assert len(omt.list_clients(limit=3)) == 3
+    assert delta(before, sim.counters(), "GET", CLIENTS) == 3
+
+
 def test_it_keeps_a_403_apart_from_refused_credentials(sim, omt):
     omt.get_client(1)
     sim.fault(method="GET", path=CLIENTS + "/1", count=1, kind="status", status=403)
