@@ -244,7 +244,7 @@ LIVE_RELAY = env_choice("LIVE_RELAY", "external" if REDIS_URL else "embedded",
                         ("embedded", "external"))
 LIVE_HEARTBEAT = env_float("LIVE_HEARTBEAT", 30.0, minimum=1.0)
 LIVE_ROW_RATE = env_float("LIVE_ROW_RATE", 4.0, minimum=0.5)
-LIVE_RELAY_LOCK_TTL = env_float("LIVE_RELAY_LOCK_TTL", 10.0, minimum=2.0)
+LIVE_RELAY_LOCK_TTL = env_float("LIVE_RELAY_LOCK_TTL", 4.0, minimum=2.0)
 # Each socket re-checks its member (active, permission, scope, session) this often, and at once
 # when the member changes; a member may hold this many sockets at a time (all processes).
 LIVE_RECHECK_SECONDS = env_float("LIVE_RECHECK_SECONDS", 30.0, minimum=1.0)
