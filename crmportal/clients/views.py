@@ -45,7 +45,7 @@ from crmportal.clients.forms import (
 from crmportal.clients.models import KycReview
 from crmportal.errors import failed_write, panel_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
-from crmportal.omtrader.bundles import client_overview
+from crmportal.omtrader.bundles import begin_client_overview
 from crmportal.omtrader.client import get_client
 from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.entities import Client, Group, TradingAccount
@@ -268,9 +268,14 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
 @permission_required("staff.view_clients", raise_exception=True)
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     omt = get_client()
+    overview_of = begin_client_overview(omt, client_id, recent=20,
+                                        shown=lambda a: may_see_group(request.user, a.group_id))
+    # While OMTrader answers: the page's own database reads (shown only if the scope allows).
+    audit = _audit_trail(client_id)
+    reviews = list(KycReview.objects.filter(client_id=client_id)[:20])
+    last_identity_change = kyc.last_identity_change(client_id)
     try:
-        overview = client_overview(omt, client_id, recent=20,
-                                   shown=lambda a: may_see_group(request.user, a.group_id))
+        overview = overview_of()
     except NotFound:
         index.forget(client_id)
         raise Http404(NOT_FOUND) from None
@@ -304,9 +309,9 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "kyc_state": kyc.state_of(client.kyc_status),
         "kyc_label": kyc.label_of(client.kyc_status),
         "kyc_badge": kyc.badge_of(client.kyc_status),
-        "reviews": KycReview.objects.filter(client_id=client.id)[:20],
-        "last_identity_change": kyc.last_identity_change(client.id),
-        "audit": _audit_trail(client.id),
+        "reviews": reviews,
+        "last_identity_change": last_identity_change,
+        "audit": audit,
         "status_badge": STATUS_BADGES.get(client.status.code if client.status else None, "muted"),
         "may_change": request.user.has_perm("staff.change_clients") and seen.may_write,
         "may_decide": request.user.has_perm("staff.review_kyc") and seen.may_write,

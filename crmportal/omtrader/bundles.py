@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from crmportal.omtrader.client import OMTraderClient
-from crmportal.omtrader.concurrent import gather
+from crmportal.omtrader.concurrent import gather, start
 from crmportal.omtrader.entities import Client, Deal, Position, TradingAccount, Transaction
 from crmportal.omtrader.errors import OMTraderError
 
@@ -51,13 +51,29 @@ def client_overview(
     omt: OMTraderClient, client_id: int, *, recent: int = 20, since: datetime | None = None,
     accounts_limit: int = 100, shown: Callable[[TradingAccount], bool] | None = None,
 ) -> ClientOverview:
+    return begin_client_overview(omt, client_id, recent=recent, since=since,
+                                 accounts_limit=accounts_limit, shown=shown)()
+
+
+def begin_client_overview(
+    omt: OMTraderClient, client_id: int, *, recent: int = 20, since: datetime | None = None,
+    accounts_limit: int = 100, shown: Callable[[TradingAccount], bool] | None = None,
+) -> Callable[[], ClientOverview]:
+    """Send the overview's calls off now; the returned function waits for the overview (the
+    caller does its own database work in between)."""
     known = omt.client_account_ids_cached(client_id) or []
-    calls = {
-        "client": lambda: omt.get_client(client_id),
-        "accounts": lambda: omt.list_accounts(client_id=client_id, limit=accounts_limit),
+    pending = start(
+        client=lambda: omt.get_client(client_id),
+        accounts=lambda: omt.list_accounts(client_id=client_id, limit=accounts_limit),
         **_account_calls(omt, known, recent, since),
-    }
-    got = gather(**calls)
+    )
+    return lambda: _overview(omt, client_id, known, pending.wait(), recent, since, shown)
+
+
+def _overview(
+    omt: OMTraderClient, client_id: int, known: list[int], got: dict[str, Any], recent: int,
+    since: datetime | None, shown: Callable[[TradingAccount], bool] | None,
+) -> ClientOverview:
     accounts = tuple(got["accounts"].items)
     ids = [a.id for a in accounts]
     missing = [i for i in ids if i not in known]
