@@ -7,7 +7,9 @@ Prints:
   transactions) in upstream round trips (time / added latency), cold and with caches warm;
 - logins per 1,000 calls, with the default token lifetime and with a short one;
 - calls/s from N threads, with and without the added latency;
-- new TCP connections per 1,000 calls (the simulator's "connections" counter).
+- new TCP connections per 1,000 calls (the simulator's "connections" counter);
+- with a flaky upstream (a fifth of calls answered 500, then 503): client 360 bundles that
+  came back whole, with a panel missing, or not at all (`--flaky 0` skips it).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0, help="per throughput run")
     parser.add_argument("--threads", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=20, help="warm client 360 samples")
+    parser.add_argument("--flaky", type=int, default=300, help="client 360 bundles per status")
     args = parser.parse_args()
 
     from tests.support.simulator import SimulatorProcess
@@ -44,6 +47,8 @@ def main() -> None:
         _throughput(sim, omt, args.latency_ms, args.seconds, args.threads)
         _throughput(sim, omt, 0, args.seconds, args.threads)
         _short_tokens(sim, args.seconds * 2, args.threads)
+        if args.flaky:
+            _flaky(sim, args.flaky)
     finally:
         sim.stop()
 
@@ -123,6 +128,32 @@ def _short_tokens(sim, seconds: float, threads: int) -> None:
     print(f"token lifetime {lifetime} s, {seconds:g} s of calls: {logins} logins for {calls} calls"
           f" ({errors} errors) = {logins / (seconds / lifetime):.2f} per token lifetime, "
           f"{1000 * logins / max(calls, 1):.3f} per 1,000 calls")
+
+
+def _flaky(sim, loads: int) -> None:
+    from crmportal.omtrader.bundles import client_overview
+    from crmportal.omtrader.client import get_client, reset_client
+    from crmportal.omtrader.errors import OMTraderError
+
+    sim.control(latency_ms=0, token_lifetime=3600)
+    reset_client()
+    omt = get_client()
+    client_id = omt.list_accounts(limit=1).items[0].client_id
+    client_overview(omt, client_id)  # the login and the client's account ids held
+    for status in (500, 503):
+        sim.control(error_rate=0.2, error_status=status)
+        whole = partial = failed = 0
+        for _ in range(loads):
+            try:
+                overview = client_overview(omt, client_id)
+            except OMTraderError:
+                failed += 1
+                continue
+            whole, partial = whole + (not overview.failed), partial + bool(overview.failed)
+        sim.control(error_rate=0)
+        print(f"a fifth of calls answered {status}, {omt.config.retries} retries: "
+              f"{loads} client 360 bundles: {whole} whole, {partial} with a panel missing, "
+              f"{failed} failed ({100 * (whole + partial) / loads:.1f} % shown)")
 
 
 def _hammer(omt, seconds: float, threads: int) -> tuple[int, int]:

@@ -1,8 +1,10 @@
-"""Turn service-layer errors that escape a view into friendly pages, never a 500.
+"""Turn service-layer errors that escape a view into friendly pages, never a 500, and word
+what a failed write means (`failed_write`), so every area says the same thing.
 
 Views handle refusals of their own writes (field errors land on the form); a refusal that
-escapes a view is a read OMTrader would not answer (a 4xx other than 401/403/404): the page
-says so with OMTrader's message, status 502."""
+escapes a view is a read OMTrader would not answer (a 4xx other than 401/404): the page
+says so with OMTrader's message, status 502. A 403 is OMTrader refusing the portal's own
+account, which the page says in those words."""
 
 from __future__ import annotations
 
@@ -11,7 +13,15 @@ import logging
 from django.http import Http404
 from django.shortcuts import render
 
-from crmportal.omtrader.errors import Forbidden, NotFound, Rejected, Unauthorized, Unavailable
+from crmportal.omtrader.errors import (
+    Forbidden,
+    NotFound,
+    OMTraderError,
+    Rejected,
+    ServerError,
+    Unauthorized,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +43,60 @@ class OMTraderErrorMiddleware:
             if request.htmx:
                 template += "#unavailable-panel"
             return render(request, template, {"reason": reason}, status=503)
-        if isinstance(exception, Rejected):
+        if isinstance(exception, (Rejected, Forbidden)):
             log.warning("OMTrader refused a read for %s: %s", request.path, exception.message)
             template = "omtrader_refused.html"
             if request.htmx:
                 template += "#refused-panel"
-            return render(request, template, {"message": exception.message}, status=502)
+            message = exception.message
+            if isinstance(exception, Forbidden):
+                message = f"{FORBIDDEN} ({exception.message})"
+            return render(request, template, {"message": message}, status=502)
         return None
 
 
+FORBIDDEN = ("OMTrader refused the portal's account: its manager rights do not cover this. "
+             "An administrator can fix the account's rights in OMTrader")
+
+
+def what_happened(error: OMTraderError) -> str:
+    """One phrase for what went wrong, as a member should read it."""
+    if isinstance(error, Forbidden):
+        return "OMTrader refused the portal's account (its manager rights do not cover this)"
+    if isinstance(error, Unauthorized):
+        return "OMTrader refused the portal's credentials"
+    if isinstance(error, NotFound):
+        return "OMTrader no longer has this record"
+    if isinstance(error, Rejected):
+        return f"OMTrader refused it: {error.message}"
+    if isinstance(error, ServerError):
+        return f"OMTrader answered with an error (HTTP {error.status})"
+    if error.maybe_applied:
+        return "OMTrader did not answer in time"
+    return "OMTrader could not be reached"
+
+
+def failed_write(error: OMTraderError, what: str = "change") -> str:
+    """What a member is told when a write failed, by what is known of it: only an unknown
+    outcome says "may or may not have been saved"."""
+    if isinstance(error, Forbidden):
+        return f"{FORBIDDEN}; the {what} was not saved."
+    if isinstance(error, Rejected):
+        return f"OMTrader refused the {what}: {error.message}"
+    if error.maybe_applied:
+        return (f"{what_happened(error)}; the {what} may or may not have been saved. "
+                "Reload and check before you retry, so it is not made twice.")
+    advice = ("Tell an administrator." if isinstance(error, Unauthorized)
+              else "Try again in a moment." if isinstance(error, Unavailable) else "")
+    return f"{what_happened(error)}; the {what} was not saved. {advice}".strip()
+
+
+def panel_failed(error: OMTraderError, what: str) -> str:
+    """The notice on one panel of a page that could not be loaded (the rest of the page was)."""
+    return f"{what} could not be loaded: {what_happened(error)}. Reload the page to try again."
+
+
 def _reason(exception: Exception) -> str:
-    if isinstance(exception, Forbidden):
-        return "The portal's OMTrader account is not allowed to do this (a manager-rights problem)."
     if isinstance(exception, Unauthorized):
         return "The portal's OMTrader credentials were refused."
     return "OMTrader did not answer in time or answered with an error."

@@ -230,7 +230,7 @@ OMTRADER_CONNECT_TIMEOUT = env_float("OMTRADER_CONNECT_TIMEOUT", 3.0)
 OMTRADER_READ_TIMEOUT = env_float("OMTRADER_READ_TIMEOUT", 10.0)
 OMTRADER_POOL_SIZE = env_int("OMTRADER_POOL_SIZE", 32, minimum=1)
 OMTRADER_CACHE_TTL = env_int("OMTRADER_CACHE_TTL", 300, minimum=0)
-OMTRADER_RETRIES = env_int("OMTRADER_RETRIES", 2, minimum=0)
+OMTRADER_RETRIES = env_int("OMTRADER_RETRIES", 4, minimum=0)
 OMTRADER_RETRY_BACKOFF = env_float("OMTRADER_RETRY_BACKOFF", 0.1)
 OMTRADER_CONCURRENCY = env_int("OMTRADER_CONCURRENCY", OMTRADER_POOL_SIZE, minimum=1)
 # Endpoint path overrides once the real Swagger is checked, e.g. {"deals": "/api/v1/trader/deals"}.
@@ -244,7 +244,7 @@ LIVE_RELAY = env_choice("LIVE_RELAY", "external" if REDIS_URL else "embedded",
                         ("embedded", "external"))
 LIVE_HEARTBEAT = env_float("LIVE_HEARTBEAT", 30.0, minimum=1.0)
 LIVE_ROW_RATE = env_float("LIVE_ROW_RATE", 4.0, minimum=0.5)
-LIVE_RELAY_LOCK_TTL = env_float("LIVE_RELAY_LOCK_TTL", 10.0, minimum=2.0)
+LIVE_RELAY_LOCK_TTL = env_float("LIVE_RELAY_LOCK_TTL", 4.0, minimum=2.0)
 # Each socket re-checks its member (active, permission, scope, session) this often, and at once
 # when the member changes; a member may hold this many sockets at a time (all processes).
 LIVE_RECHECK_SECONDS = env_float("LIVE_RECHECK_SECONDS", 30.0, minimum=1.0)

@@ -19,9 +19,11 @@ from crmportal.clients.forms import initial_of
 from crmportal.clients.models import KycReview
 from crmportal.omtrader.client import get_client
 from crmportal.omtrader.entities import Client
-from crmportal.omtrader.errors import OMTraderError, Rejected
+from crmportal.omtrader.errors import Forbidden, NotFound, OMTraderError, Rejected, Unauthorized
 
-FAILED_DETAIL = "OMTrader did not answer; the change may or may not have been applied."
+MAYBE_APPLIED = "OMTrader did not answer; the change may or may not have been applied."
+NOT_APPLIED = "OMTrader could not be reached; the change was not applied."
+
 
 
 class FourEyesRefused(Exception):
@@ -31,9 +33,13 @@ class FourEyesRefused(Exception):
 
 
 def _outcome(error: OMTraderError) -> tuple[str, str]:
-    if isinstance(error, Rejected):
+    """The audit outcome of a failed write: refused when OMTrader answered no (4xx), failed
+    otherwise; the detail says whether it may have been applied."""
+    if isinstance(error, (Rejected, Forbidden, Unauthorized, NotFound)):
         return AuditEntry.Outcome.REJECTED, error.message
-    return AuditEntry.Outcome.FAILED, f"{FAILED_DETAIL} ({error.message})"
+    if error.maybe_applied:
+        return AuditEntry.Outcome.FAILED, f"{MAYBE_APPLIED} ({error.message})"
+    return AuditEntry.Outcome.FAILED, f"{NOT_APPLIED} ({error.message})"
 
 
 def do_create_client(values: dict[str, Any], *, actor) -> Client:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -126,16 +125,6 @@ def _own_identity_edits(user, client_ids) -> dict[int, AuditEntry]:
 
 
 def approver_id(omt) -> int | None:
-    """The OMTrader user written as approved_by: KYC_APPROVER_ID, else the CRM API account.
-
-    The service layer does not expose the shared login's account id, so one extra login per
-    process and day learns it (cached).
-    """
-    if settings.KYC_APPROVER_ID:
-        return settings.KYC_APPROVER_ID
-    key = f"clients:kyc-approver:{omt.config.base_url}|{omt.config.username}"
-    known = cache.get(key)
-    if known is None:
-        known = omt.new_login_session().account_id or 0
-        cache.set(key, known, 86400)
-    return known or None
+    """The OMTrader user written as approved_by: KYC_APPROVER_ID, else the CRM API account's
+    own id, read from the login the service layer already holds."""
+    return settings.KYC_APPROVER_ID or omt.own_account_id()

@@ -41,13 +41,14 @@ from crmportal.clients.forms import (
     KycRejectForm,
 )
 from crmportal.clients.models import KycReview
+from crmportal.errors import failed_write, panel_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
-from crmportal.omtrader.bundles import client_overview
+from crmportal.omtrader.bundles import begin_client_overview
 from crmportal.omtrader.client import get_client
 from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.entities import Client, Group, TradingAccount
 from crmportal.omtrader.enums import table
-from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected
+from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected, Unavailable
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
 from crmportal.staff.scope import (
     ClientScope,
@@ -57,8 +58,6 @@ from crmportal.staff.scope import (
     may_see_group,
 )
 
-UNANSWERED = ("OMTrader did not answer in time; the change may not have been saved. "
-              "Open the client again to check before you retry.")
 NOT_FOUND = "OMTrader has no client with this id."
 NOT_EVERY_GROUP = ("This client also has accounts in groups outside your scope, so changes to "
                    "the client record and KYC need a colleague who sees all of them.")
@@ -263,9 +262,14 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
 @permission_required("staff.view_clients", raise_exception=True)
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     omt = get_client()
+    overview_of = begin_client_overview(omt, client_id, recent=20,
+                                        shown=lambda a: may_see_group(request.user, a.group_id))
+    # While OMTrader answers: the page's own database reads (shown only if the scope allows).
+    audit = _audit_trail(client_id)
+    reviews = list(KycReview.objects.filter(client_id=client_id)[:20])
+    last_identity_change = kyc.last_identity_change(client_id)
     try:
-        overview = client_overview(omt, client_id, recent=20,
-                                   shown=lambda a: may_see_group(request.user, a.group_id))
+        overview = overview_of()
     except NotFound:
         index.forget(client_id)
         raise Http404(NOT_FOUND) from None
@@ -299,16 +303,22 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "kyc_state": kyc.state_of(client.kyc_status),
         "kyc_label": kyc.label_of(client.kyc_status),
         "kyc_badge": kyc.badge_of(client.kyc_status),
-        "reviews": KycReview.objects.filter(client_id=client.id)[:20],
-        "last_identity_change": kyc.last_identity_change(client.id),
-        "audit": _audit_trail(client.id),
+        "reviews": reviews,
+        "last_identity_change": last_identity_change,
+        "audit": audit,
         "status_badge": STATUS_BADGES.get(client.status.code if client.status else None, "muted"),
         "may_change": request.user.has_perm("staff.change_clients") and seen.may_write,
         "may_decide": request.user.has_perm("staff.review_kyc") and seen.may_write,
         "shared_write_refused": not seen.may_write,
         "may_see_sensitive": sensitive,
+        **{f"{panel}_error": panel_failed(error, PANEL_NAMES[panel])
+           for panel, error in overview.failed.items()},
     }
     return render(request, "clients/client_detail.html", context)
+
+
+PANEL_NAMES = {"positions": "Open positions", "deals": "Recent deals",
+               "transactions": "Money movements"}
 
 
 def _audit_trail(client_id: int) -> list[AuditEntry]:
@@ -357,8 +367,8 @@ def client_create(request: HttpRequest) -> HttpResponse:
             client = do_create_client(form.values(), actor=request.user)
         except Rejected as error:
             form.add_upstream_errors(error.field_errors, error.message)
-        except OMTraderError:
-            form.add_error(None, UNANSWERED)
+        except OMTraderError as error:
+            form.add_error(None, failed_write(error))
         else:
             messages.success(request, f"Client #{client.id} {client.name} was created.")
             return redirect("clients-show-client", client_id=client.id)
@@ -386,8 +396,8 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
                 do_update_client(client, changes, actor=request.user)
             except Rejected as error:
                 form.add_upstream_errors(error.field_errors, error.message)
-            except OMTraderError:
-                form.add_error(None, UNANSWERED)
+            except OMTraderError as error:
+                form.add_error(None, failed_write(error))
             else:
                 labels = ", ".join(form.fields[name].label.lower() for name in changes)
                 messages.success(request, f"Saved: {labels}.")
@@ -405,8 +415,8 @@ def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
             do_delete_client(client, actor=request.user)
         except Rejected as refused:
             error = f"OMTrader refused to delete this client: {refused.message}"
-        except OMTraderError:
-            error = UNANSWERED
+        except OMTraderError as failed:
+            error = failed_write(failed, "deletion")
         else:
             messages.success(request, f"Client #{client.id} {client.name} was deleted.")
             return redirect("clients-list-clients")
@@ -531,10 +541,10 @@ def _decide(request, client_id: int, decision: str, form, forms: tuple) -> HttpR
     except Rejected as refused:
         return _after_decision(request, client, forms, status=409,
                                error=f"OMTrader refused the decision: {refused.message}")
-    except OMTraderError:
-        return _after_decision(request, client, forms, status=503,
-                               error="OMTrader did not answer; the decision may not be saved. "
-                                     "Open the client to check before you retry.")
+    except OMTraderError as error:
+        return _after_decision(request, client, forms,
+                               status=503 if isinstance(error, Unavailable) else 502,
+                               error=failed_write(error, "decision"))
     verb = "approved" if decision == KycReview.Decision.APPROVED else "rejected"
     return _after_decision(request, client, forms,
                            done=f"KYC of client #{client.id} {client.name} {verb}.")

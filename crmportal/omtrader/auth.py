@@ -71,17 +71,21 @@ class Auth:
         return f"<Auth {self._config.base_url}>"
 
     def token(self) -> str:
+        return self.session().access_token
+
+    def session(self) -> LoginSession:
+        """The shared login (logging in or renewing first when it is due)."""
         held = self._held
         now = time.time()
         if held and now < held.renew_at:
-            return held.token
+            return held.session
         if held and now < held.hard_at:
             if not self._lock.acquire(blocking=False):
-                return held.token  # another thread is renewing it
+                return held.session  # another thread is renewing it
         else:
             self._lock.acquire()
         try:
-            return self._fresh().token
+            return self._fresh().session
         finally:
             self._lock.release()
 

@@ -15,9 +15,11 @@ tiers, ...); values may be str, int, bool, Decimal, date, datetime, EnumValue or
 They are renamed to the wire spellings and sent as JSON; the entity as OMTrader stored it is
 returned. Writes are never retried automatically (a 401 is: the write was not applied).
 
-Errors (errors.py): Unavailable (network, timeout, 5xx; BadResponse when the answer cannot be
-read), Unauthorized (credentials refused; Forbidden for a 403), NotFound, Rejected (400, 409,
-422; .field_errors maps clean field names to the upstream's messages).
+Errors (errors.py): Unavailable (OMTrader not reached; under it Timeout: sent, no answer;
+ServerError: a 5xx; BadResponse: an answer that cannot be read; `maybe_applied` says whether a
+failed write may have been carried out), Unauthorized (credentials refused, 401), Forbidden
+(the portal's account may not do this, 403), NotFound, Rejected (400, 409, 422;
+.field_errors maps clean field names to the upstream's messages).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from crmportal.omtrader.entities import (
     flatten_groups,
     group_tree,
 )
-from crmportal.omtrader.errors import BadResponse, Forbidden, Rejected, Unauthorized
+from crmportal.omtrader.errors import BadResponse, Rejected, Unauthorized
 from crmportal.omtrader.parsing import WrongType, build_list, parse_datetime
 from crmportal.omtrader.paths import Paths
 from crmportal.omtrader.transport import Transport, wire_time
@@ -287,6 +289,11 @@ class OMTraderClient:
         self.cache.set(f"client-accounts:{int(client_id)}", sorted(account_ids),
                        self.config.cache_ttl)
 
+    def own_account_id(self) -> int | None:
+        """The OMTrader user id of the portal's manager account, from the login it holds
+        (None when OMTrader's login answer does not say)."""
+        return self.auth.session().account_id
+
     # WebSocket support for the live relay
 
     @property
@@ -318,8 +325,6 @@ class OMTraderClient:
         token = self.auth.token()
         try:
             return self.transport.request(method, path, token=token, params=params, body=body)
-        except Forbidden:
-            raise
         except Unauthorized:
             self.auth.invalidate(token)  # expired or revoked: one new login, one retry
         token = self.auth.token()

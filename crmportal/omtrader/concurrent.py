@@ -5,7 +5,9 @@
 
 The calls run in one bounded thread pool shared by the process, each in a copy of the
 caller's context (request id, active time zone). gather waits for all of them, then returns
-the results by name or re-raises the first error in argument order. Inside a pooled call a
+the results by name or re-raises the first error in argument order. `start(**calls)` sends
+them off and returns at once; `.wait()` is gather's answer, so the caller can do its own
+(database) work while OMTrader answers. Inside a pooled call a
 nested gather runs its calls in turn, so the pool cannot deadlock on itself. Meant for
 OMTrader calls; keep database work in the calling thread.
 """
@@ -28,11 +30,27 @@ _pool_lock = threading.Lock()
 _in_pool: contextvars.ContextVar[bool] = contextvars.ContextVar("omtrader_in_pool", default=False)
 
 
+class Pending:
+    """Calls under way; wait() returns their results by name (or raises the first error)."""
+
+    def __init__(self, futures: dict[str, Future]):
+        self._futures = futures
+
+    def wait(self) -> dict[str, Any]:
+        return _collect(self._futures)
+
+
 def gather(**calls: Callable[[], Any]) -> dict[str, Any]:
     if len(calls) <= 1 or _in_pool.get():
         return _in_turn(calls)
-    futures = {name: _submit(call) for name, call in calls.items()}
-    return _collect(futures)
+    return start(**calls).wait()
+
+
+def start(**calls: Callable[[], Any]) -> Pending:
+    """The calls, started in the pool (in turn, now, when already inside it)."""
+    if _in_pool.get():
+        return Pending(_run_in_turn(calls))
+    return Pending({name: _submit(call) for name, call in calls.items()})
 
 
 def gather_each(call: Callable[[T], R], items: Iterable[T]) -> list[R]:
@@ -60,6 +78,10 @@ def _pooled(call: Callable[[], Any]) -> Any:
 
 
 def _in_turn(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    return _collect(_run_in_turn(calls))
+
+
+def _run_in_turn(calls: dict[str, Callable[[], Any]]) -> dict[str, Future]:
     futures: dict[str, Future] = {}
     for name, call in calls.items():
         future: Future = Future()
@@ -68,7 +90,7 @@ def _in_turn(calls: dict[str, Callable[[], Any]]) -> dict[str, Any]:
         except BaseException as error:  # noqa: BLE001 - re-raised by _collect after the others
             future.set_exception(error)
         futures[name] = future
-    return _collect(futures)
+    return futures
 
 
 def _collect(futures: dict[str, Future]) -> dict[str, Any]:

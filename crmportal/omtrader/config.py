@@ -18,7 +18,7 @@ class Config:
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
     pool_size: int = 32
-    retries: int = 2
+    retries: int = 4
     backoff: float = 0.1
     cache_ttl: int = 300
     cache_alias: str = "default"

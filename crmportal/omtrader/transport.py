@@ -4,14 +4,18 @@ One Session is shared by every thread (daphne runs each sync view in a fresh thr
 thread-local session would reconnect on every page). Its pool holds `pool_size` keep-alive
 connections and blocks when they are all busy instead of opening throw-away ones. Nothing
 relies on cookies (they are refused), so sharing is safe. Every call has connect and read
-timeouts; GETs are retried on connection errors and 502/503/504 with backoff and jitter,
-writes never are.
+timeouts; GETs are retried on connection errors and 500/502/503/504 with backoff and jitter
+(a read is safe to repeat, whatever went wrong upstream), writes never are.
+
+A failed call says what is known about it (errors.py): never sent (`Unavailable`), sent but
+unanswered (`Timeout`), answered with a 5xx (`ServerError`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Mapping
@@ -23,7 +27,7 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from crmportal.omtrader.config import Config
@@ -34,6 +38,8 @@ from crmportal.omtrader.errors import (
     NotFound,
     OMTraderError,
     Rejected,
+    ServerError,
+    Timeout,
     Unauthorized,
     Unavailable,
 )
@@ -107,10 +113,9 @@ class Transport:
                 allow_redirects=True,
             )
         except requests.RequestException as error:
-            self._log(method, path, _network_kind(error), started, logging.WARNING)
-            raise Unavailable(
-                f"OMTrader did not answer {method} {path}: {_network_kind(error)}"
-            ) from None
+            failure = network_error(error, f"{method} {path}")
+            self._log(method, path, failure.message.rsplit(": ", 1)[-1], started, logging.WARNING)
+            raise failure from None
         level = logging.WARNING if response.status_code >= 500 else logging.DEBUG
         self._log(method, path, response.status_code, started, level, response)
         return envelope(response.status_code, response.content, f"{method} {path}")
@@ -143,14 +148,14 @@ def envelope(status: int, content: bytes, what: str) -> Any:
     except ValueError:
         if status >= 500 or status == 429:
             message = f"OMTrader answered {what} with HTTP {status}"
-            raise Unavailable(message, status=status) from None
+            raise ServerError(message, status=status) from None
         raise BadResponse(
             f"OMTrader answered {what} with something that is not JSON (HTTP {status})",
             status=status,
         ) from None
     if not isinstance(body, dict) or not isinstance(body.get("success"), bool):
         if status >= 500:
-            raise Unavailable(f"OMTrader answered {what} with HTTP {status}", status=status)
+            raise ServerError(f"OMTrader answered {what} with HTTP {status}", status=status)
         raise BadResponse(
             f"OMTrader answered {what} without its response envelope (HTTP {status})",
             status=status,
@@ -175,7 +180,7 @@ def error_for(status: int, body: Mapping[str, Any], what: str) -> OMTraderError:
     if status == 404:
         return NotFound(message, status=status)
     if status == 429 or status >= 500:
-        return Unavailable(f"OMTrader failed {what}: {text}", status=status)
+        return ServerError(f"OMTrader failed {what}: {text}", status=status)
     return Rejected(detail or label or message, status=status, field_errors=_fields(body))
 
 
@@ -240,16 +245,34 @@ def _query(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return query
 
 
-def _network_kind(error: requests.RequestException) -> str:
+def network_error(error: requests.RequestException, what: str) -> Unavailable:
+    """Whether the request can have reached OMTrader decides the class: a connection that was
+    never made means the call was not carried out; a timeout or a connection lost after
+    sending leaves it unknown."""
+    if isinstance(error, requests.ConnectTimeout) or _never_connected(error):
+        return Unavailable(f"OMTrader did not answer {what}: could not connect")
     if isinstance(error, requests.Timeout):
-        return "timed out"
+        return Timeout(f"OMTrader did not answer {what}: timed out")
     if isinstance(error, requests.ConnectionError):
-        return "connection failed"
-    return type(error).__name__
+        return Timeout(f"OMTrader did not answer {what}: connection lost")
+    return Unavailable(f"OMTrader did not answer {what}: {type(error).__name__}")
+
+
+def _never_connected(error: requests.RequestException) -> bool:
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, ConnectTimeoutError)  # NewConnectionError (refused, DNS) too
 
 
 def _session(config: Config) -> requests.Session:
     session = requests.Session()
+    # requests reads the proxy variables (walking all of os.environ) and ~/.netrc on every
+    # call: about half a millisecond each under the GIL. Read the environment once here.
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(config.base_url))
+    session.verify = (os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+                      or True)
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     session.headers.update({"Accept": "application/json", "User-Agent": "crmportal-omtrader/1"})
     retry = ReadRetry(
@@ -260,7 +283,7 @@ def _session(config: Config) -> requests.Session:
         other=0,
         redirect=3,
         allowed_methods=frozenset({"GET"}),
-        status_forcelist=(502, 503, 504),
+        status_forcelist=(500, 502, 503, 504),
         backoff_factor=config.backoff,
         backoff_jitter=config.backoff,
         backoff_max=2.0,

@@ -197,3 +197,38 @@ def test_it_shows_money_with_the_currencys_digits(as_user, client, seeded):
         assert f"{account.balance:,.{digits}f}" in body
     for tx, digits in page.context["transactions"]:
         assert f"{tx.amount:,.{digits if digits is not None else 2}f}" in body
+
+
+def test_it_says_omtrader_refused_the_portals_account_on_a_403(as_user, client, trader, knobs):
+    as_user("backoffice")
+    knobs.fault(method="GET", path="/api/v1/manager/clients/{id}", status=403)
+    response = client.get(url(trader.id))
+    assert response.status_code == 502
+    assert "OMTrader refused the portal&#x27;s account" in response.content.decode()
+
+
+def test_it_shows_what_it_could_load_when_one_panel_fails(as_user, client, trader, knobs,
+                                                          settings):
+    as_user("backoffice")
+    knobs.fault(method="GET", path="/api/v1/manager/deals", status=500,
+                count=1 + settings.OMTRADER_RETRIES)  # the read and every retry
+    response = client.get(url(trader.id))
+    assert response.status_code == 200
+    assert response.context["deals"] == [] and response.context["accounts"]
+    notice = response.context["deals_error"]
+    assert notice == ("Recent deals could not be loaded: OMTrader answered with an error "
+                      "(HTTP 500). Reload the page to try again.")
+    body = response.content.decode()
+    assert notice in body and 'id="client-deals-error"' in body
+    assert "positions_error" not in response.context and "transactions_error" not in \
+        response.context
+
+
+def test_it_answers_at_least_99_of_100_loads_with_a_fifth_of_upstream_calls_failing(
+        as_user, client, trader, knobs):
+    as_user("backoffice")
+    assert client.get(url(trader.id)).status_code == 200  # the login, groups and symbols held
+    knobs.control(error_rate=0.2, error_status=500)
+    statuses = [client.get(url(trader.id)).status_code for _ in range(100)]
+    knobs.control(error_rate=0)
+    assert statuses.count(200) >= 99, statuses

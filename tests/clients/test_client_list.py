@@ -236,7 +236,7 @@ def test_it_drops_a_client_deleted_outside_the_portal(as_user, client, omt, make
 def test_it_answers_from_its_copy_when_omtrader_is_down(as_user, client, knobs, seeded):
     as_user("backoffice")
     client.get(URL)
-    knobs.fault(path="/api/v1/manager/clients", status=500)
+    knobs.control(error_rate=1.0, error_status=500)  # every call, every retry
     response = client.get(URL)
     assert response.status_code == 200
     assert "OMTrader did not answer the change check" in response.context["freshness"].error
@@ -245,7 +245,7 @@ def test_it_answers_from_its_copy_when_omtrader_is_down(as_user, client, knobs, 
 
 def test_it_says_omtrader_is_unavailable_before_it_has_a_copy(as_user, client, knobs, no_index):
     as_user("backoffice")
-    knobs.fault(path="/api/v1/manager/clients", status=500)
+    knobs.control(error_rate=1.0, error_status=500)  # every call, every retry
     response = client.get(URL)
     assert response.status_code == 503
     assert "OMTrader is not answering" in response.content.decode()

@@ -33,7 +33,7 @@ def test_it_drops_clients_deleted_in_omtrader(omt, make_client):
 
 
 def test_it_fails_loudly_when_omtrader_does_not_answer(knobs):
-    knobs.fault(path="/api/v1/manager/clients", status=500)
+    knobs.control(error_rate=1.0, error_status=500)  # every call, every retry
     with pytest.raises(CommandError, match="OMTrader did not answer"):
         call_command("sync_clients", stdout=io.StringIO())
 

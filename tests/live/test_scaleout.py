@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import redis
 from channels_redis.core import RedisChannelLayer
+from django.conf import settings
 
 from crmportal.live.layers import redis_layer
 from tests.live.conftest import BrowserSocket, rows, sign_in, wait_for
@@ -58,7 +59,7 @@ async def test_a_socket_or_relay_waits_longer_than_redis_py_s_read_timeout():
 def deployment(simulator):
     url = redis_database()
     database = f"sqlite:///{tempfile.mkdtemp(prefix='scaleout-')}/shared.sqlite3"
-    env = {"REDIS_URL": url, "LIVE_RELAY": "external", "LIVE_RELAY_LOCK_TTL": "3",
+    env = {"REDIS_URL": url, "LIVE_RELAY": "external",  # the default LIVE_RELAY_LOCK_TTL
            "OMTRADER_URL": simulator.url, "OMTRADER_WS_URL": simulator.ws_url}
     staff = {"sam": ("supervisor", [])}
     portals = [PortalProcess(staff=staff, env=env, database_url=database) for _ in range(2)]
@@ -113,10 +114,13 @@ async def test_it_gives_browsers_on_both_portals_the_same_event_and_survives_its
                               "the same row on both portals")
         assert all(f'<td id="pos-{pid}-pl"' in html for pid, html in same.items())
 
-        # The active relay dies without a word: the waiting one takes the lock over.
+        # The active relay dies without a word (SIGKILL): the waiting one takes the lock over
+        # within LIVE_RELAY_LOCK_TTL, as the README promises, and well within 5 s.
         relays[0].stop(kill=True)
         killed = time.monotonic()
         relays[1].wait_for_log("relay: lock taken", timeout=20)
+        took = time.monotonic() - killed
+        assert took <= settings.LIVE_RELAY_LOCK_TTL + 0.2 and took < 5, took  # 0.2: log polling
         for socket in (one, two):
             await socket.until(lambda t: SNAPSHOT in t and rows(t), since=killed, timeout=20,
                                what="a snapshot from the new relay")

@@ -149,3 +149,10 @@ def test_it_never_logs_or_shows_the_password_or_tokens(sim, point_at, caplog):
     shown = repr(omt) + repr(omt.config) + repr(omt.auth) + repr(omt.transport) + repr(relay)
     for secret in secrets:
         assert secret not in shown
+
+
+def test_it_tells_its_own_account_id_from_the_login_it_holds(sim, omt):
+    omt.get_client(1)
+    before = logins(sim)
+    assert omt.own_account_id() == sim.login()["account_id"]
+    assert logins(sim) == before + 1  # the test's own sim.login(); the portal made none

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from crmportal.omtrader.concurrent import gather, gather_each
+from crmportal.omtrader.concurrent import gather, gather_each, start
 from crmportal.omtrader.errors import NotFound
 from crmportal.requestid import current_request_id, new_request_id
 
@@ -50,3 +50,15 @@ def test_it_raises_the_first_error_after_every_call_finished(omt):
 def test_it_runs_nested_gathers_without_exhausting_the_pool(omt):
     results = gather_each(lambda i: gather(x=lambda: i, y=lambda: i * 2), range(100))
     assert results[7] == {"x": 7, "y": 14} and len(results) == 100
+
+
+def test_it_lets_the_caller_work_while_the_calls_are_under_way(sim, omt):
+    omt.get_client(1)
+    sim.control(latency_ms=200)
+    started = time.monotonic()
+    pending = start(client=lambda: omt.get_client(2), deals=lambda: omt.list_deals(limit=1))
+    assert time.monotonic() - started < 0.1  # sent off, not waited for
+    time.sleep(0.15)  # the caller's own work, overlapping the round trip
+    got = pending.wait()
+    assert got["client"].id == 2 and len(got["deals"]) == 1
+    assert time.monotonic() - started < 0.2 * 1.5

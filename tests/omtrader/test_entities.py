@@ -152,18 +152,19 @@ def test_it_writes_clean_names_and_python_values_as_wire_json():
                     "birth_date": "1990-01-02", "when": "2025-01-02T03:04:05Z"}
 
 
-@pytest.mark.parametrize(("status", "kind"), [
-    (400, "Rejected"), (401, "Unauthorized"), (403, "Forbidden"), (404, "NotFound"),
-    (409, "Rejected"), (422, "Rejected"), (429, "Unavailable"), (500, "Unavailable"),
-    (503, "Unavailable"),
+@pytest.mark.parametrize(("status", "kind", "maybe_applied"), [
+    (400, "Rejected", False), (401, "Unauthorized", False), (403, "Forbidden", False),
+    (404, "NotFound", False), (409, "Rejected", False), (422, "Rejected", False),
+    (429, "ServerError", False), (500, "ServerError", True), (503, "ServerError", True),
 ])
-def test_it_maps_each_status_to_one_error(status, kind):
+def test_it_maps_each_status_to_one_error(status, kind, maybe_applied):
     body = json.dumps({"success": False, "code": status, "error": "Label", "message": "Why",
                        "data": {"fields": {"exit_loos": "too far", "commission_tiers[1].value":
                                            "must be at least 0"}}}).encode()
     with pytest.raises(Exception) as caught:
         envelope(status, body, "PUT /x")
     assert type(caught.value).__name__ == kind and caught.value.status == status
+    assert caught.value.maybe_applied is maybe_applied
     if kind == "Rejected":
         assert caught.value.message == "Why"
         assert caught.value.field_errors == {"exit_loss": "too far",

@@ -119,3 +119,16 @@ def test_it_logs_each_call_with_status_duration_and_request_id(sim, omt, caplog)
     line = [r.getMessage() for r in caplog.records if "/clients/1" in r.getMessage()][-1]
     assert line.startswith("omtrader GET /api/v1/manager/clients/1 -> 200 in ")
     assert line.endswith(f" ms request_id={request_id}")
+
+
+def test_it_reads_the_proxy_settings_once_when_it_is_built(sim, point_at, monkeypatch):
+    """requests would walk os.environ for proxies and read ~/.netrc on every call."""
+    omt = point_at(sim)
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # too late: not read per call
+    try:
+        assert omt.get_client(1).id == 1
+        omt = point_at(sim)  # built with it: every call goes to that (dead) proxy
+        with pytest.raises(Unavailable):
+            omt.get_client(1)
+    finally:
+        monkeypatch.delenv("HTTP_PROXY")  # before the fixtures talk to the simulator again

@@ -62,7 +62,7 @@ async def run(source: str | None) -> None:
                 if holder != waiting_for:
                     log.info("relay: another relay holds the lock (%s); waiting", holder)
                     waiting_for = holder
-                await _wait(stop, ttl / 3)
+                await _wait(stop, await _until_expiry(lock))
                 continue
             waiting_for = None
             log.info("relay: lock taken (%s); relaying", lock.token)
@@ -93,10 +93,17 @@ async def _relay_while_held(lock: RelayLock, source: str | None, stop: asyncio.E
         await _wait(stop, 1.0)
 
 
+async def _until_expiry(lock: RelayLock) -> float:
+    """How long a waiting relay sleeps: until the holder's key would expire (a dead holder's
+    successor then starts at once), at most one renewal interval, at least 10 ms."""
+    left = await _quietly(lock.expires_in())
+    return min(max(left if left is not None else lock.renew_every, 0.01), lock.renew_every)
+
+
 async def _keep(lock: RelayLock, ttl: float) -> None:
-    """Renew the lock every ttl/3; return (and so stop relaying) the moment it is not ours."""
+    """Renew the lock every ttl/4; return (and so stop relaying) the moment it is not ours."""
     while True:
-        await asyncio.sleep(ttl / 3)
+        await asyncio.sleep(lock.renew_every)
         try:
             if not await lock.renew():
                 log.error("relay: the lock expired under this relay; stopping")
