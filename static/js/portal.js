@@ -54,6 +54,11 @@ document.addEventListener("change", (event) => {
 // the next successful swap elsewhere clears them. A request that got no answer at all shows the
 // page's own notice. The alert takes the focus, so keyboard and screen-reader users meet it.
 const alerts = () => document.getElementById("alerts");
+// With DEBUG on, django-htmx's script shows 4xx/5xx answers as the whole document (for Django's
+// debug pages); the portal's own panels, sent to #alerts, must not reach its document listener.
+document.documentElement.addEventListener("htmx:beforeOnLoad", (event) => {
+  if (event.detail.xhr.getResponseHeader("HX-Retarget")) event.stopPropagation();
+});
 document.addEventListener("htmx:beforeSwap", (event) => {
   const region = alerts();
   if (region && !event.detail.isError && event.detail.target !== region) region.replaceChildren();
