@@ -5,7 +5,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 SCALEOUT_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 SCALEOUT_REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test lint bench clean
+.PHONY: run dev test lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,6 +18,10 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 
 run: $(VENV)/.installed
 	bash scripts/run.sh
+
+# As `make run`, with DEBUG on: Django's debug pages, static files read from static/.
+dev: $(VENV)/.installed
+	bash scripts/run.sh --dev
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

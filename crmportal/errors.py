@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 
 from django.http import Http404
-from django.shortcuts import render
 
+from crmportal.htmx import page_url, render_error
 from crmportal.omtrader.errors import (
     Forbidden,
     NotFound,
@@ -38,20 +38,17 @@ class OMTraderErrorMiddleware:
             raise Http404(exception.message) from exception
         if isinstance(exception, (Unavailable, Unauthorized)):
             log.warning("OMTrader unavailable for %s: %s", request.path, exception.message)
-            reason = _reason(exception)
-            template = "omtrader_unavailable.html"
-            if request.htmx:
-                template += "#unavailable-panel"
-            return render(request, template, {"reason": reason}, status=503)
+            context = {"reason": _reason(exception), "retry_url": page_url(request)}
+            return render_error(request, "omtrader_unavailable.html", context, status=503,
+                                partial="unavailable-panel")
         if isinstance(exception, (Rejected, Forbidden)):
             log.warning("OMTrader refused a read for %s: %s", request.path, exception.message)
-            template = "omtrader_refused.html"
-            if request.htmx:
-                template += "#refused-panel"
             message = exception.message
             if isinstance(exception, Forbidden):
                 message = f"{FORBIDDEN} ({exception.message})"
-            return render(request, template, {"message": message}, status=502)
+            context = {"message": message, "retry_url": page_url(request)}
+            return render_error(request, "omtrader_refused.html", context, status=502,
+                                partial="refused-panel")
         return None
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 
 from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
+from crmportal.htmx import render_error
 from crmportal.navigation import areas_for
 from crmportal.staff.scope import allowed_group_ids
 
@@ -50,12 +51,12 @@ def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
             request=request,
         )
     message = str(exception) if exception and str(exception) else ""
-    return render(request, "403.html", {"message": message}, status=403)
+    return render_error(request, "403.html", {"message": message}, status=403)
 
 
 def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
-    return render(request, "404.html", status=404)
+    return render_error(request, "404.html", None, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "500.html", status=500)
+    return render_error(request, "500.html", None, status=500)

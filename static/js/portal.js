@@ -49,3 +49,45 @@ document.addEventListener("change", (event) => {
     field.form.requestSubmit();
   }
 });
+
+// Errors met by htmx requests. The server swaps its error panels into #alerts (crmportal/htmx.py);
+// the next successful swap elsewhere clears them. A request that got no answer at all shows the
+// page's own notice. The alert takes the focus, so keyboard and screen-reader users meet it.
+const alerts = () => document.getElementById("alerts");
+// With DEBUG on, django-htmx's script shows 4xx/5xx answers as the whole document (for Django's
+// debug pages); the portal's own panels, sent to #alerts, must not reach its document listener.
+document.documentElement.addEventListener("htmx:beforeOnLoad", (event) => {
+  if (event.detail.xhr.getResponseHeader("HX-Retarget")) event.stopPropagation();
+});
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const region = alerts();
+  if (region && !event.detail.isError && event.detail.target !== region) region.replaceChildren();
+});
+document.addEventListener("htmx:sendError", () => {
+  const region = alerts();
+  const notice = document.getElementById("alert-no-answer");
+  if (region && notice) region.replaceChildren(notice.content.cloneNode(true));
+  if (region) region.focus();
+});
+
+// After a swap: the focus stays in the part that changed (a page link that was replaced leaves
+// it nowhere otherwise), and the persistent status line reads out the new summary
+// ([data-announce] in the swapped part), since the replaced sections cannot be live regions.
+document.addEventListener("htmx:afterSettle", (event) => {
+  const target = event.detail.target;
+  const region = alerts();
+  if (region && target === region) {
+    if (region.childElementCount) region.focus();
+    return;
+  }
+  const swapped = target && target.id ? document.getElementById(target.id) : target;
+  if (!swapped || !swapped.isConnected) return;
+  const lost = document.activeElement === document.body || !document.activeElement;
+  if (lost) {
+    if (!swapped.hasAttribute("tabindex")) swapped.setAttribute("tabindex", "-1");
+    swapped.focus({ preventScroll: true });
+  }
+  const status = document.getElementById("swap-status");
+  const summary = [...swapped.querySelectorAll("[data-announce]")].map((el) => el.textContent.trim());
+  if (status && summary.length) status.textContent = summary.join(". ");
+});
