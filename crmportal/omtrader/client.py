@@ -310,7 +310,8 @@ class OMTraderClient:
         return f"{self.ws_url}?{query}"
 
     def check_ws_session(self, session: LoginSession) -> None:
-        """REFERENCE §8.1 step 2; Rejected("session is already used") when a socket has it."""
+        """docs/omtrader-api.md §8.1 step 2; Rejected("session is already used") when a socket
+        has it."""
         path = self.paths.first("ws_session", id=quote(session.session_id, safe=""))
         self.transport.request("POST", path)
 

@@ -1,4 +1,5 @@
-"""What the service layer returns: frozen, typed records of REFERENCE §6 with clean names.
+"""What the service layer returns: frozen, typed records of docs/omtrader-api.md §6 with clean
+names.
 
 - Enum fields hold an EnumValue(code, label); labels come from enums.json.
 - Timestamps are aware datetimes (UTC); dates are dates; None when absent.
@@ -101,7 +102,8 @@ class LoginSession:
 
 @dataclass(frozen=True, slots=True)
 class AccountUser(_Wire):
-    """The platform user behind a trading account (REFERENCE §6.2c; no password fields)."""
+    """The platform user behind a trading account (docs/omtrader-api.md §6.2c; no password
+    fields)."""
 
     id: int | None = None
     username: str = ""
@@ -201,8 +203,9 @@ class Client(_Wire):
     id: int
     type: EnumValue | None = _enum("ModelClientType")
     status: EnumValue | None = _enum("ModelClientStatus")
-    # Raw code: 0 accept / 1 reject per enums.json, None = not yet reviewed (pending). The
-    # reference's prose suggests other meanings (REFERENCE §7, §9.12), so callers decide.
+    # Raw code: 0 accept / 1 reject per enums.json, None = not yet reviewed (pending). The API
+    # documentation's prose suggests other meanings (docs/omtrader-api.md §7, §9.12), so
+    # callers decide.
     kyc_status: int | None = None
     manager_id: int | None = None
     preferred_group: int | None = None

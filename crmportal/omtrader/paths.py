@@ -1,4 +1,5 @@
-"""Where each endpoint lives: REFERENCE §5.2's canonical path first, its documented fallback next.
+"""Where each endpoint lives: docs/omtrader-api.md §5.2's canonical path first, its documented
+fallback next.
 
 A fallback is tried only when a path answers 404. The first path that answers (success or a
 refusal that shows the route exists) is remembered for the process, so a wrong guess costs

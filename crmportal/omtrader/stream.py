@@ -1,4 +1,4 @@
-"""The OMTrader event stream (REFERENCE §8): one upstream WebSocket, typed events out.
+"""The OMTrader event stream (docs/omtrader-api.md §8): one upstream WebSocket, typed events out.
 
     stream = EventStream(sink, group_ids=lambda: [4, 5, 6])
     await stream.run()          # until cancelled; reconnects on its own

@@ -102,7 +102,8 @@ def _portal_services(services: dict) -> list[str]:
 def test_it_defaults_the_image_to_debug_off():
     env = _dockerfile_instruction("ENV")
     assert re.search(r"(^|\s)DEBUG=false(\s|$)", env), env
-    # ...while `make run` (no DEBUG in the environment) still starts in development mode.
+    # ...while a developer's environment without DEBUG (`make dev`, the tests) starts in
+    # development mode; `make run` sets DEBUG=false itself.
     result = subprocess.run(
         [sys.executable, "-c", "from django.conf import settings; print(settings.DEBUG)"],
         cwd=ROOT, env={k: v for k, v in os.environ.items() if k != "DEBUG"}
