@@ -1,4 +1,4 @@
-"""OMTraderClient: every Manager endpoint of the reference, returning entities.
+"""OMTraderClient: every Manager endpoint (docs/omtrader-api.md §5.2), returning entities.
 
     from crmportal.omtrader.client import get_client
     omt = get_client()                      # the process-wide instance, built from settings

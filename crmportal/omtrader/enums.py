@@ -1,4 +1,4 @@
-"""Integer enum codes from the wire, with human labels (enums.json is a copy of the reference)."""
+"""Integer enum codes from the wire, with human labels (enums.json: docs/omtrader-api.md §7)."""
 
 from __future__ import annotations
 
