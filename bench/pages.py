@@ -95,7 +95,7 @@ def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool) -> Portal
     portal.start()
     names = ",".join(repr(f"bench{i}") for i in range(1, staff))
     portal.manage("shell", "-c", (
-        "from crmportal.staff.accounts import create_staff\n"
+        "from crmportal.staff.members import create_staff\n"
         f"for name in [{names}]:\n"
         f"    create_staff(name, 'Back office', {PASSWORD!r}, all_groups=True)\n"
         f"create_staff('benchkyc', 'Compliance', {PASSWORD!r}, all_groups=True)\n"))
@@ -214,7 +214,7 @@ def _index_at_scale(count: int) -> None:
 
     from crmportal.clients import index
     from crmportal.clients.forms import ClientFilterForm
-    from crmportal.staff.accounts import create_staff
+    from crmportal.staff.members import create_staff
 
     call_command("migrate", verbosity=0)
     email, phone = _fill(f"{workdir}/db.sqlite3", count)

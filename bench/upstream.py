@@ -61,9 +61,9 @@ def _django(sim):
     import django
 
     django.setup()
-    from crmportal.omtrader.client import get_client
+    from crmportal.omtrader.client import get_omtrader
 
-    return get_client()
+    return get_omtrader()
 
 
 def _client_360(sim, omt, latency_ms: float, repeat: int) -> None:
@@ -113,15 +113,15 @@ def _throughput(sim, omt, latency_ms: float, seconds: float, threads: int) -> No
 
 
 def _short_tokens(sim, seconds: float, threads: int) -> None:
-    from crmportal.omtrader.client import get_client, reset_client
+    from crmportal.omtrader.client import get_omtrader, reset_omtrader
 
     lifetime = 3
     sim.control(latency_ms=0, token_lifetime=lifetime)
-    reset_client()
+    reset_omtrader()
     from django.core.cache import cache
 
     cache.clear()
-    omt = get_client()
+    omt = get_omtrader()
     before = sim.counters()["logins"]
     calls, errors = _hammer(omt, seconds, threads)
     logins = sim.counters()["logins"] - before
@@ -132,12 +132,12 @@ def _short_tokens(sim, seconds: float, threads: int) -> None:
 
 def _flaky(sim, loads: int) -> None:
     from crmportal.omtrader.bundles import client_overview
-    from crmportal.omtrader.client import get_client, reset_client
+    from crmportal.omtrader.client import get_omtrader, reset_omtrader
     from crmportal.omtrader.errors import OMTraderError
 
     sim.control(latency_ms=0, token_lifetime=3600)
-    reset_client()
-    omt = get_client()
+    reset_omtrader()
+    omt = get_omtrader()
     client_id = omt.list_accounts(limit=1).items[0].client_id
     client_overview(omt, client_id)  # the login and the client's account ids held
     for status in (500, 503):

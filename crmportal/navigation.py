@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
-from crmportal.staff.accounts import role_of
+from crmportal.staff.members import role_of
 
 # (label, url name, permission needed or None)
 AREAS = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmportal.staff.accounts import create_staff
+from crmportal.staff.members import create_staff
 from crmportal.staff.roles import ADMINISTRATOR, BACK_OFFICE, COMPLIANCE, SUPERVISOR
 from tests.support.staff import PASSWORD
 

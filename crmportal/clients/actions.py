@@ -17,7 +17,7 @@ from crmportal.clients import index, kyc
 from crmportal.clients.fields import redact
 from crmportal.clients.forms import initial_of
 from crmportal.clients.models import KycReview
-from crmportal.omtrader.client import get_client
+from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.entities import Client
 from crmportal.omtrader.errors import Forbidden, NotFound, OMTraderError, Rejected, Unauthorized
 
@@ -44,7 +44,7 @@ def _outcome(error: OMTraderError) -> tuple[str, str]:
 
 def do_create_client(values: dict[str, Any], *, actor) -> Client:
     try:
-        client = get_client().create_client(values)
+        client = get_omtrader().create_client(values)
     except OMTraderError as error:
         outcome, detail = _outcome(error)
         record("client.create", actor=actor, entity_type="client", after=redact(values),
@@ -60,7 +60,7 @@ def do_update_client(client: Client, changes: dict[str, Any], *, actor) -> Clien
     current = initial_of(client, may_see_sensitive=True)
     before = redact({name: current.get(name) for name in changes})
     try:
-        updated = get_client().update_client(client.id, changes)
+        updated = get_omtrader().update_client(client.id, changes)
     except OMTraderError as error:
         outcome, detail = _outcome(error)
         record("client.update", actor=actor, entity_type="client", entity_id=client.id,
@@ -75,7 +75,7 @@ def do_update_client(client: Client, changes: dict[str, Any], *, actor) -> Clien
 def do_delete_client(client: Client, *, actor) -> None:
     before = redact(index.record_of(client))
     try:
-        get_client().delete_client(client.id)
+        get_omtrader().delete_client(client.id)
     except OMTraderError as error:
         outcome, detail = _outcome(error)
         record("client.delete", actor=actor, entity_type="client", entity_id=client.id,
@@ -100,7 +100,7 @@ def do_decide_kyc(client: Client, decision: str, reason_code: str = "", note: st
             record(action, actor=actor, entity_type="client", entity_id=client.id,
                    outcome=AuditEntry.Outcome.DENIED, detail=message)
             raise FourEyesRefused(message)
-    omt = get_client()
+    omt = get_omtrader()
     code = kyc.code_for(decision)
     approved = decision == KycReview.Decision.APPROVED
     changes = {

@@ -44,7 +44,7 @@ from crmportal.clients.models import KycReview
 from crmportal.errors import failed_write, panel_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.bundles import begin_client_overview
-from crmportal.omtrader.client import get_client
+from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.entities import Client, Group, TradingAccount
 from crmportal.omtrader.enums import table
@@ -90,7 +90,7 @@ def _scoped(request: HttpRequest, client: Client, accounts, *, write: bool) -> C
 def _client_for_user(request: HttpRequest, client_id: int, *,
                      write: bool = False) -> tuple[Client, ClientScope]:
     """The client fresh from OMTrader and what the member may see and do of it."""
-    omt = get_client()
+    omt = get_omtrader()
     try:
         got = gather(client=lambda: omt.get_client(client_id),
                      accounts=lambda: omt.list_accounts(client_id=client_id, limit=1000))
@@ -116,7 +116,7 @@ def _symbol_codes(omt) -> dict[int, str]:
         return {}
 
 
-def _client_groups(omt) -> list[Group]:
+def _client_type_groups(omt) -> list[Group]:
     return [g for g in omt.groups_cached()
             if g.group_type is None or g.group_type.code == 0]
 
@@ -155,7 +155,7 @@ def _filtered(request: HttpRequest, query):
 @permission_required("staff.view_clients", raise_exception=True)
 def client_list(request: HttpRequest) -> HttpResponse:
     form, rows, notices = _filtered(request, request.GET)
-    omt = get_client()
+    omt = get_omtrader()
     freshness = index.ensure_fresh(omt)
     paged = paginate(rows.defer("record", "search_text"), request.GET)
     notices += paged.notices
@@ -235,7 +235,7 @@ def _filter_options(user, names: dict[int, str]) -> dict:
 @permission_required(["staff.view_clients", "staff.export_clients"], raise_exception=True)
 def client_export(request: HttpRequest) -> StreamingHttpResponse:
     form, rows, notices = _filtered(request, request.GET)
-    omt = get_client()
+    omt = get_omtrader()
     index.ensure_fresh(omt)
     count = rows.count()
     record("client.export", request=request, entity_type="client", after={"rows": count},
@@ -261,7 +261,7 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
 @require_GET
 @permission_required("staff.view_clients", raise_exception=True)
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
-    omt = get_client()
+    omt = get_omtrader()
     overview_of = begin_client_overview(omt, client_id, recent=20,
                                         shown=lambda a: may_see_group(request.user, a.group_id))
     # While OMTrader answers: the page's own database reads (shown only if the scope allows).
@@ -352,7 +352,7 @@ def _sections(client: Client, names: dict[int, str], sensitive: bool) -> list:
 
 def _form_options(request: HttpRequest) -> dict:
     return {
-        "groups": _client_groups(get_client()),
+        "groups": _client_type_groups(get_omtrader()),
         "may_see_sensitive": _may_see_sensitive(request.user),
         "scope": allowed_group_ids(request.user),
     }
@@ -436,7 +436,7 @@ def _queue_context(request: HttpRequest, query) -> dict:
     if view not in QUEUE_VIEWS:
         notices.append(f"There is no list “{view[:30]}”; showing the clients waiting.")
         view = "waiting"
-    freshness = index.ensure_fresh(get_client())
+    freshness = index.ensure_fresh(get_omtrader())
     visible = index.visible_to(request.user).defer("search_text")
     today = timezone.localdate()
     horizon = today + timedelta(days=settings.KYC_REKYC_DAYS)
@@ -448,7 +448,7 @@ def _queue_context(request: HttpRequest, query) -> dict:
     paged = paginate(lists[view], query)
     notices += paged.notices
     page, size = paged.page, paged.size
-    _decorate(page, _group_names(get_client()))
+    _decorate(page, _group_names(get_omtrader()))
     now = timezone.now()
     writable = index.writable_by(request.user, page)
     blocked = kyc.four_eyes_blocked(request.user, [row.id for row in page])
@@ -493,7 +493,7 @@ def kyc_review(request: HttpRequest, client_id: int) -> HttpResponse:
 
 def _review_page(request, client: Client, approve_form, reject_form, error: str = "",
                  status: int = 200, may_decide: bool = True) -> HttpResponse:
-    names = _group_names(get_client())
+    names = _group_names(get_omtrader())
     sections = [s for s in _sections(client, names, _may_see_sensitive(request.user))
                 if s[0] in ("identity", "documents", "address")]
     context = {

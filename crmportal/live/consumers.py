@@ -57,7 +57,7 @@ from crmportal.live import publish, render, sockets
 from crmportal.live.embedded import ensure_embedded_relay
 from crmportal.live.publish import BROADCAST, member_stream, unpack
 from crmportal.live.render import KINDS, Scope, Status, kind_of
-from crmportal.live.watches import View
+from crmportal.live.watches import Watch
 from crmportal.omtrader.errors import NotFound, OMTraderError
 from crmportal.staff.scope import allowed_group_ids, client_scope
 from crmportal.staff.sessions import idle_expired
@@ -170,7 +170,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     def _session_key(self) -> str | None:
         return getattr(self.scope.get("session"), "session_key", None)
 
-    async def _view_for(self, user, current: View | None = None) -> View:
+    async def _view_for(self, user, current: Watch | None = None) -> Watch:
         """What this member may see of what the socket asked for (`current`: when
         re-checking, kept narrowed to the member's scope if OMTrader does not answer)."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -184,13 +184,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 if current is None:
                     raise
                 kept = {g for g in current.groups or () if allowed is None or g in allowed}
-                return View("client", frozenset(kept), client)
+                return Watch("client", frozenset(kept), client)
         allowed = await _access(user, "staff.view_live_board")
         if group is not None:
             if allowed is not None and group not in allowed:
                 raise Refused(f"group {group} is outside the member's groups")
-            return View("board", frozenset({group}))
-        return View("board", allowed)
+            return Watch("board", frozenset({group}))
+        return Watch("board", allowed)
 
     async def _refuse(self, user, why: str, kind: str = "live.refused") -> None:
         await database_sync_to_async(_audit_refusal)(user, self.scope, why, kind)
@@ -234,7 +234,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if view != self.view:
                 await self._change_view(view)
 
-    async def _change_view(self, view: View) -> None:
+    async def _change_view(self, view: Watch) -> None:
         """Leave the groups no longer allowed, join new ones, and replace the panels: the
         snapshot of the new view, and the aggregate panels of scopes gone removed."""
         streams = [*view.streams(), BROADCAST, member_stream(self.member)]
@@ -452,11 +452,11 @@ def _access(user, permission: str) -> frozenset[int] | None:
     return allowed_group_ids(user)
 
 
-def _client_view(user, client_id: int) -> View:
+def _client_view(user, client_id: int) -> Watch:
     """The client panel: visible by the scope rule, joining only its accounts in scope."""
-    from crmportal.omtrader.client import get_client
+    from crmportal.omtrader.client import get_omtrader
 
-    omt = get_client()
+    omt = get_omtrader()
     try:
         client = omt.get_client(client_id)
     except NotFound:
@@ -466,10 +466,10 @@ def _client_view(user, client_id: int) -> View:
     if not seen.visible:
         raise Refused(f"client {client_id} is outside the member's groups")
     groups = {a.group_id for a in seen.accounts if a.group_id is not None}
-    return View("client", frozenset(groups), client_id)
+    return Watch("client", frozenset(groups), client_id)
 
 
-def _scope_keys(view: View) -> set[str]:
+def _scope_keys(view: Watch) -> set[str]:
     """The aggregate panels a view shows (board only), by scope key."""
     if view.kind != "board":
         return set()

@@ -21,7 +21,7 @@ from crmportal.live.coalesce import RowLimiter
 from crmportal.live.publish import ALL, Publisher, client_stream, group_stream
 from crmportal.live.render import Scope, Status
 from crmportal.live.state import BoardState, LivePosition
-from crmportal.live.watches import View
+from crmportal.live.watches import Watch
 
 log = logging.getLogger("crmportal.live")
 
@@ -238,7 +238,7 @@ class Flushing:
         async with self._publish:
             await self.publisher.status(self.status.state, render.status(self.status))
 
-    def snapshot_parts(self, view: View) -> list[str]:
+    def snapshot_parts(self, view: Watch) -> list[str]:
         """Everything the view's panels show, as out-of-band swaps: one part per kind of
         fragment (table bodies, then flow content), each sent as its own message."""
         state = self.state

@@ -62,7 +62,7 @@ REFERENCE_EVERY = 60.0  # unknown groups or symbols reload the reference data at
 
 
 @dataclass
-class Counters:
+class RelayCounters:
     events: int = 0
     reconciles: int = 0
     flushes: int = 0
@@ -87,7 +87,7 @@ class Relay(Flushing, Watching):
         self.source_kind = source or settings.LIVE_SOURCE
         self.state = BoardState()
         self.limiter = RowLimiter(row_rate or settings.LIVE_ROW_RATE)
-        self.counters = Counters()
+        self.counters = RelayCounters()
         self.status = Status("connecting", datetime.now(UTC), "connecting to OMTrader")
         self.ready = False
         self.stream: EventStream | None = None
@@ -115,9 +115,9 @@ class Relay(Flushing, Watching):
 
     @property
     def omtrader(self):
-        from crmportal.omtrader.client import get_client
+        from crmportal.omtrader.client import get_omtrader
 
-        return get_client()
+        return get_omtrader()
 
     # -- lifecycle ---------------------------------------------------------------------------
 

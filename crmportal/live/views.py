@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from crmportal.live.render import Scope
-from crmportal.omtrader.client import get_client
+from crmportal.omtrader.client import get_omtrader
 from crmportal.paging import positive_int
 from crmportal.staff.scope import allowed_group_ids, may_see_group
 
@@ -17,7 +17,7 @@ SOCKET_PATH = "/ws/live/"
 
 def _groups_for(user) -> list:
     """The groups the member may filter by: those holding accounts (leaves), in scope."""
-    groups = get_client().groups_cached()
+    groups = get_omtrader().groups_cached()
     parents = {g.parent_id for g in groups}
     allowed = allowed_group_ids(user)
     return sorted(

@@ -23,7 +23,7 @@ WATCH_TTL = 75.0
 
 
 @dataclass(frozen=True)
-class View:
+class Watch:
     """What one socket shows: the board (all groups, or some) or one client's positions."""
 
     kind: str  # board or client
@@ -31,7 +31,7 @@ class View:
     client: int | None = None
 
     @classmethod
-    def from_message(cls, data: dict[str, Any]) -> View:
+    def from_message(cls, data: dict[str, Any]) -> Watch:
         groups = data.get("groups")
         client = data.get("client")
         return cls(
@@ -79,7 +79,7 @@ class Watching:
         kind = message.get("type")
         if kind not in ("live.snapshot.request", "live.watch"):
             return
-        view = View.from_message(message["view"])
+        view = Watch.from_message(message["view"])
         self._watch(view)
         if kind == "live.snapshot.request":
             parts = self.snapshot_parts(view)
@@ -87,7 +87,7 @@ class Watching:
             async with self._publish:
                 await self.publisher.snapshot(message["reply_to"], view.streams(), parts)
 
-    def _watch(self, view: View) -> None:
+    def _watch(self, view: Watch) -> None:
         expiry = time.monotonic() + WATCH_TTL
         if view.kind == "client":
             self.clients[view.client] = expiry

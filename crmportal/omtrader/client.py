@@ -1,7 +1,7 @@
 """OMTraderClient: every Manager endpoint (docs/omtrader-api.md §5.2), returning entities.
 
-    from crmportal.omtrader.client import get_client
-    omt = get_client()                      # the process-wide instance, built from settings
+    from crmportal.omtrader.client import get_omtrader
+    omt = get_omtrader()                      # the process-wide instance, built from settings
     page = omt.list_clients(page=2, limit=50, sort_by="id", direction="DESC")
     client = omt.get_client(page.items[0].id)
 
@@ -462,7 +462,7 @@ _client: OMTraderClient | None = None
 _client_lock = threading.Lock()
 
 
-def get_client() -> OMTraderClient:
+def get_omtrader() -> OMTraderClient:
     """The process-wide client: one pooled session and one login for every thread."""
     global _client
     if _client is None:
@@ -472,7 +472,7 @@ def get_client() -> OMTraderClient:
     return _client
 
 
-def reset_client() -> None:
+def reset_omtrader() -> None:
     """Forget the process-wide client (tests, or after settings change)."""
     global _client
     with _client_lock:
@@ -484,4 +484,4 @@ def reset_client() -> None:
 @receiver(setting_changed)
 def _settings_changed(setting: str, **kwargs: Any) -> None:
     if setting.startswith("OMTRADER_") or setting == "CACHES":
-        reset_client()
+        reset_omtrader()

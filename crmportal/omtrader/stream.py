@@ -276,7 +276,7 @@ class StreamLost(Exception):
 
 
 @dataclass
-class Counters:
+class StreamCounters:
     connects: int = 0
     logins: int = 0
     frames: int = 0
@@ -306,7 +306,7 @@ class EventStream:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.open_timeout = open_timeout
-        self.counters = Counters()
+        self.counters = StreamCounters()
         self.session: LoginSession | None = None
         self.connected = False
         self._socket: ClientConnection | None = None
@@ -318,9 +318,9 @@ class EventStream:
     @property
     def client(self) -> Any:
         if self._client is None:
-            from crmportal.omtrader.client import get_client
+            from crmportal.omtrader.client import get_omtrader
 
-            self._client = get_client()
+            self._client = get_omtrader()
         return self._client
 
     async def run(self) -> None:

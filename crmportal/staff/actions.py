@@ -10,7 +10,7 @@ from django.db import transaction
 from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
 from crmportal.staff import scope, twofactor
-from crmportal.staff.accounts import role_of
+from crmportal.staff.members import role_of
 from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import ROLES
 

@@ -11,11 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crmportal.omtrader.client import get_client
+from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.errors import OMTraderError
 from crmportal.staff import actions, twofactor
-from crmportal.staff.accounts import role_of
 from crmportal.staff.forms import StaffForm
+from crmportal.staff.members import role_of
 from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import ROLES
 from crmportal.staff.stepup import step_up_required
@@ -24,7 +24,7 @@ from crmportal.staff.stepup import step_up_required
 def _group_names() -> dict[int, str] | None:
     """OMTrader's groups by id, or None when OMTrader does not answer (ids are shown)."""
     try:
-        return {group.id: group.name for group in get_client().groups_cached()}
+        return {group.id: group.name for group in get_omtrader().groups_cached()}
     except OMTraderError:
         return None
 
@@ -66,7 +66,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 def staff_edit(request: HttpRequest, member_id: int) -> HttpResponse:
     member = get_object_or_404(get_user_model(), pk=member_id)
     # Not answering: the "OMTrader is not answering" page (scope cannot be edited blind).
-    names = {group.id: group.name for group in get_client().groups_cached()}
+    names = {group.id: group.name for group in get_omtrader().groups_cached()}
     current = actions.snapshot(member)
     groups = sorted(names.items(), key=lambda item: item[1].lower())
     known = {gid for gid, _ in groups}

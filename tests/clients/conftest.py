@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from crmportal.clients import index
 from crmportal.clients.models import ClientIndex, IndexState
-from crmportal.omtrader.client import get_client, reset_client
+from crmportal.omtrader.client import get_omtrader, reset_omtrader
 
 _names = itertools.count(1)
 KNOBS = {"latency_ms": 0, "jitter_ms": 0, "error_rate": 0, "strict_paths": False}
@@ -34,9 +34,9 @@ def form_data(client, client_id: int) -> dict:
 
 def _build_index(simulator, django_db_blocker) -> None:
     with django_db_blocker.unblock(), override_settings(OMTRADER_URL=simulator.url):
-        reset_client()
-        index.rebuild(get_client())
-        reset_client()
+        reset_omtrader()
+        index.rebuild(get_omtrader())
+        reset_omtrader()
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +56,9 @@ def upstream(built_index, db, simulator, settings):
     settings.CLIENT_INDEX_MAX_AGE = 0
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     caches["default"].clear()
-    reset_client()
+    reset_omtrader()
     yield simulator
-    reset_client()
+    reset_omtrader()
     caches["default"].clear()
 
 
@@ -80,7 +80,7 @@ def knobs(simulator):
 
 @pytest.fixture
 def omt(upstream):
-    return get_client()
+    return get_omtrader()
 
 
 @pytest.fixture
@@ -100,12 +100,12 @@ def make_client(omt):
 def seeded(simulator):
     """Every client as OMTrader has them when the module starts (read-only modules)."""
     with override_settings(OMTRADER_URL=simulator.url):
-        reset_client()
+        reset_omtrader()
         try:
-            omt = get_client()
+            omt = get_omtrader()
             return list(omt.iter_all(omt.list_clients))
         finally:
-            reset_client()
+            reset_omtrader()
 
 
 @pytest.fixture

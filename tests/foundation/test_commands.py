@@ -12,7 +12,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import CommandError, call_command
 
 from crmportal.audit.models import AuditEntry
-from crmportal.staff.accounts import create_staff
+from crmportal.staff.members import create_staff
 from crmportal.staff.models import StaffProfile
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from crmportal.staff.accounts import create_staff
+from crmportal.staff.members import create_staff
 from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import BACK_OFFICE
 from crmportal.staff.scope import allowed_group_ids, may_see_group

@@ -25,7 +25,7 @@ from crmportal.live import publish
 from crmportal.live.layers import embedded_layer, redis_layer
 from crmportal.live.publish import BROADCAST, RELAY_INBOX, Publisher
 from crmportal.live.relay import Relay
-from crmportal.live.watches import View
+from crmportal.live.watches import Watch
 
 ROW = re.compile(r'<tr id="pos-(\d+)" data-live-into="[^"]*" data-group="(\d*)">.*?'
                  r'<td id="pos-\1-pl" class="[^"]*">([^<]*)</td>')
@@ -174,7 +174,7 @@ class StandIn:
         while True:
             request = await asyncio.wait_for(self.layer.receive(self.channel), 10)
             if request["type"] == "live.snapshot.request":
-                streams = View.from_message(request["view"]).streams()
+                streams = Watch.from_message(request["view"]).streams()
                 await self.publisher.snapshot(request["reply_to"], streams, [html])
                 return request
 

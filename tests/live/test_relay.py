@@ -22,10 +22,10 @@ from crmportal.audit.models import AuditEntry
 from crmportal.live import relay as relay_module
 from crmportal.live.publish import ALL, group_stream, unpack
 from crmportal.live.relay import Relay
-from crmportal.live.watches import View
+from crmportal.live.watches import Watch
 from tests.live.conftest import GONE, Tap, profits, rows, running, wait_for
 
-BOARD = View("board", None).to_message()
+BOARD = Watch("board", None).to_message()
 
 
 def rest(simulator, path: str, **params) -> list[dict]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from django.core.cache import caches
 
-from crmportal.omtrader.client import OMTraderClient, get_client, reset_client
+from crmportal.omtrader.client import OMTraderClient, get_omtrader, reset_omtrader
 
 DEFAULT_KNOBS = {
     "latency_ms": 0,
@@ -43,11 +43,11 @@ def point_at(settings) -> Callable[..., OMTraderClient]:
         for name, value in overrides.items():
             setattr(settings, f"OMTRADER_{name.upper()}", value)
         caches["default"].clear()
-        reset_client()
-        return get_client()
+        reset_omtrader()
+        return get_omtrader()
 
     yield point
-    reset_client()
+    reset_omtrader()
     caches["default"].clear()
 
 

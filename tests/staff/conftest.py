@@ -10,7 +10,7 @@ from django.core.cache import caches
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from crmportal.omtrader.client import reset_client
+from crmportal.omtrader.client import reset_omtrader
 from crmportal.staff import stepup
 from tests.support.staff import PASSWORD
 
@@ -88,7 +88,7 @@ def upstream(db, simulator, settings):
     settings.OMTRADER_WS_URL = simulator.ws_url
     settings.OMTRADER_RETRY_BACKOFF = 0.01
     caches["default"].clear()
-    reset_client()
+    reset_omtrader()
     yield simulator
-    reset_client()
+    reset_omtrader()
     caches["default"].clear()

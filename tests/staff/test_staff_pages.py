@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from crmportal.audit.models import AuditEntry
-from crmportal.omtrader.client import get_client
+from crmportal.omtrader.client import get_omtrader
 from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import ADMINISTRATOR, BACK_OFFICE, SUPERVISOR
 from crmportal.staff.scope import allowed_group_ids
 
 
 def _groups():
-    return sorted(get_client().groups_cached(), key=lambda group: group.id)
+    return sorted(get_omtrader().groups_cached(), key=lambda group: group.id)
 
 
 def _form(role=BACK_OFFICE, group_ids=(), all_groups=False, is_active=True) -> dict:

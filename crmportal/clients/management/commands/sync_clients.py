@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from crmportal.clients import index
-from crmportal.omtrader.client import get_client
+from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.errors import OMTraderError
 
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {done} of {total if total is not None else '?'} clients")
 
         try:
-            count = index.rebuild(get_client(), progress=progress)
+            count = index.rebuild(get_omtrader(), progress=progress)
         except OMTraderError as error:
             raise CommandError(f"OMTrader did not answer: {error.message}") from error
         self.stdout.write(self.style.SUCCESS(

@@ -7,7 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from crmportal.staff.accounts import create_staff
+from crmportal.staff.members import create_staff
 from crmportal.staff.roles import ROLE_SLUGS, role_for_slug
 
 

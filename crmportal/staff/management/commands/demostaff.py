@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from crmportal.env import env_str
-from crmportal.staff.accounts import create_staff
+from crmportal.staff.members import create_staff
 from crmportal.staff.roles import ADMINISTRATOR, BACK_OFFICE, COMPLIANCE, SUPERVISOR
 
 DEMO_USERS = [
