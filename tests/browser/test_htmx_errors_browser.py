@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.browser import wait_for_js
 from tests.support.portal import PortalProcess
 from tests.support.simulator import SimulatorProcess
 from tests.support.staff import PASSWORD
@@ -51,7 +52,7 @@ def test_it_shows_a_refusal_met_by_a_filter_change_and_clears_it_after_the_next_
 
     page.select_option("select[name=status]", index=1)
     page.wait_for_selector("#alerts >> text=You do not have access to this")
-    assert page.evaluate("document.activeElement.id") == "alerts"
+    wait_for_js(page, "document.activeElement.id === 'alerts'")  # focus follows the swap
     assert page.url == portal.url + "/clients/"  # the refused filter is not in the address
     assert page.locator("#client-table tbody tr").count() == rows
 
@@ -71,7 +72,7 @@ def test_it_shows_omtrader_unavailable_when_a_kyc_approval_meets_a_stopped_omtra
 
     panel = page.wait_for_selector("#alerts >> text=OMTrader is not answering")
     assert panel.is_visible()
-    assert page.evaluate("document.activeElement.id") == "alerts"
+    wait_for_js(page, "document.activeElement.id === 'alerts'")  # focus follows the swap
     assert page.url == portal.url + "/kyc/"
     assert page.locator("#kyc-table tbody tr").count() > 0
     retry = page.get_attribute("#alerts a:has-text('Try again')", "href")
