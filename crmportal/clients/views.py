@@ -285,7 +285,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     codes = _symbol_codes(omt)
     context = {
         "client": client,
-        "sections": _sections(client, names, sensitive),
+        "sections": _sections(client, names, sensitive, _people(omt, client)),
         "accounts": [(a, names.get(a.group_id, f"#{a.group_id}")) for a in accounts],
         "hidden_accounts": seen.hidden_accounts,
         "account_ids": [a.id for a in accounts],
@@ -328,7 +328,32 @@ def _audit_trail(client_id: int) -> list[AuditEntry]:
     return entries
 
 
-def _sections(client: Client, names: dict[int, str], sensitive: bool) -> list:
+PEOPLE = ("approved_by", "created_by", "updated_by")  # OMTrader user ids on a client record
+
+
+def _people(omt, client: Client) -> dict[str, str]:
+    """Names for the OMTrader user ids on the record that the portal can vouch for: its own
+    account, and for an approval made through the portal, the reviewer. Others stay numbers."""
+    try:
+        own = omt.own_account_id()
+    except OMTraderError:
+        own = None
+    shown = {name: f"CRM Portal (OMTrader user #{own})" for name in PEOPLE
+             if own is not None and getattr(client, name) == own}
+    if "approved_by" in shown:
+        approval = (KycReview.objects.filter(client_id=client.id,
+                                             decision=KycReview.Decision.APPROVED,
+                                             upstream_outcome=KycReview.Outcome.OK)
+                    .order_by("-decided_at").first())
+        if approval is not None:
+            shown["approved_by"] = (f"{approval.reviewer_username} through CRM Portal "
+                                    f"(OMTrader user #{own})")
+    return shown
+
+
+def _sections(client: Client, names: dict[int, str], sensitive: bool,
+              people: dict[str, str] | None = None) -> list:
+    people = people or {}
     sections = []
     for key, title, fields in SECTIONS:
         rows = []
@@ -341,6 +366,10 @@ def _sections(client: Client, names: dict[int, str], sensitive: bool) -> list:
                 value = value.label
             elif field.kind == "group" and value is not None:
                 value = f"{names.get(value, 'Group')} (#{value})"
+            elif field.name in people:
+                value = people[field.name]
+            elif field.name in PEOPLE and value is not None:
+                value = f"OMTrader user #{value}"
             rows.append({"label": field.label, "value": value, "kind": field.kind,
                          "masked": masked, "name": field.name})
         sections.append((key, title, rows))

@@ -313,3 +313,15 @@ def test_it_shows_fields_and_earlier_decisions_exactly_as_the_client_page_does(
     history = '<table class="table">\n  <thead><tr><th>When</th><th>Decision</th>'
     assert "photo blurred" in fragment(body, history, "</table>")
     assert fragment(body, history, "</table>") == fragment(detail, history, "</table>")
+
+
+def test_it_names_the_reviewer_who_approved_through_the_portal(as_user, client, omt,
+                                                               applicant):
+    as_user("compliance")
+    client.post(approve(applicant.id))
+    page = client.get(reverse("clients-show-client", args=[applicant.id]))
+    relationship = dict((row["label"], row["value"]) for key, _, rows in page.context["sections"]
+                        if key == "relationship" for row in rows)
+    own = omt.own_account_id()
+    assert relationship["KYC approved by"] == f"cora through CRM Portal (OMTrader user #{own})"
+    assert relationship["Created by"].startswith(("CRM Portal", "OMTrader user #"))
