@@ -12,6 +12,13 @@ Prints, with the simulator's added latency (default 50 ms, the upstream round tr
   themselves, loading lists (search, filters, sort, pages) and client pages at random;
 - the list's database work over an index of `--scale` clients (search, filters, scope,
   count and page), which is what keeps lists correct and fast where OMTrader cannot search.
+
+    .venv/bin/python bench/pages.py --throughput [--staff 20] [--seconds 15] [--latency-ms 50]
+
+prints only the throughput figures the goal is stated in: pages/s and median latency with
+`--staff` members loading one page each at once, for the client list (filters, searches,
+sort and pages at random), the client 360 page (clients at random) and the sign-in page
+(signed out), each page on its own for `--seconds` (goal: list >= 60 pages/s, median < 300 ms).
 """
 
 from __future__ import annotations
@@ -53,8 +60,13 @@ def main() -> None:
                         help="clients in the index for the database figure (0: skip)")
     parser.add_argument("--debug", action="store_true",
                         help="run the portal with DEBUG on (default: production settings)")
+    parser.add_argument("--throughput", action="store_true",
+                        help="only pages/s and median per page at --staff concurrent")
     args = parser.parse_args()
     rtt = args.latency_ms / 1000
+    if args.throughput:
+        _throughput_only(args)
+        return
 
     sim = SimulatorProcess().start()
     try:
@@ -81,6 +93,95 @@ def main() -> None:
         sim.stop()
     if args.scale:
         _index_at_scale(args.scale)
+
+
+def _throughput_only(args) -> None:
+    sim = SimulatorProcess().start()
+    try:
+        portal = _portal(sim, args.staff, {}, args.debug)
+        try:
+            sessions = [_signed_in(portal, f"bench{i}") for i in range(args.staff)]
+            busy = _busiest_client(sim)
+            for session in sessions[:2]:  # warm: groups, symbols, the index, client pages
+                for path in ("/clients/", f"/clients/{busy}/", "/clients/1/"):
+                    _load(session, portal.url + path)
+            sim.control(latency_ms=args.latency_ms)
+            print(f"Throughput: {args.staff} concurrent staff, {args.seconds:g} s per page, "
+                  f"simulator latency {args.latency_ms:g} ms, {_process_model()}, SQLite, "
+                  f"DEBUG {'on' if args.debug else 'off'}, {os.cpu_count()} cores")
+            rng = random.Random(11)
+
+            def client_list(session: requests.Session) -> float:
+                params = dict(rng.choice(FILTERS))
+                if rng.random() < 0.4:
+                    params["q"] = rng.choice(SEARCHES)
+                return _load(session, portal.url + "/clients/", **params)
+
+            def client_360(session: requests.Session) -> float:
+                return _load(session, portal.url + f"/clients/{rng.randint(1, 500)}/")
+
+            def sign_in(session: requests.Session) -> float:
+                return _load(session, portal.url + "/login/")
+
+            signed_out = [requests.Session() for _ in range(args.staff)]
+            for label, load, who in (("client list", client_list, sessions),
+                                     ("client 360", client_360, sessions),
+                                     ("sign-in page", sign_in, signed_out)):
+                _hammer(label, load, who, args.seconds, portal.process.pid)
+        finally:
+            portal.stop()
+    finally:
+        sim.stop()
+
+
+def _process_model() -> str:
+    return "one daphne process"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its waited-for children used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _hammer(label: str, load, sessions: list[requests.Session], seconds: float,
+            pid: int) -> None:
+    """`load(session)` in one thread per session for `seconds`; print pages/s, median and
+    the portal's CPU time per page (which other load on the machine hardly changes)."""
+    cpu = _cpu_seconds(pid)
+    stop = time.monotonic() + seconds
+    times: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def work(session: requests.Session) -> None:
+        while time.monotonic() < stop:
+            try:
+                elapsed = load(session)
+            except Exception as error:  # noqa: BLE001 - counted and shown below
+                with lock:
+                    errors.append(str(error)[:120])
+                continue
+            with lock:
+                times.append(elapsed)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.monotonic() - started
+    cpu = _cpu_seconds(pid) - cpu
+    times.sort()
+    median = statistics.median(times) if times else 0.0
+    p95 = times[int(len(times) * 0.95)] if times else 0.0
+    per_page = cpu / max(1, len(times)) * 1000
+    print(f"  {label:<13} {len(times) / took:6.1f} pages/s  median {median * 1000:5.0f} ms  "
+          f"p95 {p95 * 1000:5.0f} ms  portal CPU {per_page:5.1f} ms/page  ({len(times)} pages "
+          f"in {took:.1f} s, {len(errors)} errors)")
+    for error in errors[:3]:
+        print(f"    error: {error}")
 
 
 def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool) -> PortalProcess:
