@@ -11,7 +11,7 @@ from django.core.signals import request_finished, request_started
 
 from crmportal.asgi import application, django_asgi_app
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 async def get(path: str) -> dict:
