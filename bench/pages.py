@@ -14,11 +14,15 @@ Prints, with the simulator's added latency (default 50 ms, the upstream round tr
   count and page), which is what keeps lists correct and fast where OMTrader cannot search.
 
     .venv/bin/python bench/pages.py --throughput [--staff 20] [--seconds 15] [--latency-ms 50]
+                                    [--processes 1]
 
 prints only the throughput figures the goal is stated in: pages/s and median latency with
 `--staff` members loading one page each at once, for the client list (filters, searches,
 sort and pages at random), the client 360 page (clients at random) and the sign-in page
-(signed out), each page on its own for `--seconds` (goal: list >= 60 pages/s, median < 300 ms).
+(signed out), each page on its own for `--seconds` (goal: list >= 60 pages/s, median < 300 ms),
+and the CPU time the portal spent per page (steady when other work shares the machine).
+`--processes 2` serves through `manage.py serve` with two daphne processes on one socket (the
+Docker image's shape; LIVE_RELAY=external, as with Redis: only pages are loaded here).
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ def main() -> None:
                         help="run the portal with DEBUG on (default: production settings)")
     parser.add_argument("--throughput", action="store_true",
                         help="only pages/s and median per page at --staff concurrent")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="daphne processes for --throughput (more than 1: manage.py serve)")
     args = parser.parse_args()
     rtt = args.latency_ms / 1000
     if args.throughput:
@@ -98,7 +104,7 @@ def main() -> None:
 def _throughput_only(args) -> None:
     sim = SimulatorProcess().start()
     try:
-        portal = _portal(sim, args.staff, {}, args.debug)
+        portal = _portal(sim, args.staff, {}, args.debug, args.processes)
         try:
             sessions = [_signed_in(portal, f"bench{i}") for i in range(args.staff)]
             busy = _busiest_client(sim)
@@ -107,7 +113,8 @@ def _throughput_only(args) -> None:
                     _load(session, portal.url + path)
             sim.control(latency_ms=args.latency_ms)
             print(f"Throughput: {args.staff} concurrent staff, {args.seconds:g} s per page, "
-                  f"simulator latency {args.latency_ms:g} ms, {_process_model()}, SQLite, "
+                  f"simulator latency {args.latency_ms:g} ms, {_process_model(args.processes)}, "
+                  "SQLite, "
                   f"DEBUG {'on' if args.debug else 'off'}, {os.cpu_count()} cores")
             rng = random.Random(11)
 
@@ -134,14 +141,43 @@ def _throughput_only(args) -> None:
         sim.stop()
 
 
-def _process_model() -> str:
-    return "one daphne process"
+def _process_model(processes: int) -> str:
+    if processes == 1:
+        return "one daphne process"
+    return f"{processes} daphne processes (manage.py serve)"
+
+
+class ServedPortal(PortalProcess):
+    """The portal through `manage.py serve --processes N` (the Docker image's entry point)."""
+
+    def __init__(self, processes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.processes = processes
+        self.env["LIVE_RELAY"] = "external"  # several processes: the scale-out shape
+
+    def start(self) -> ServedPortal:
+        import subprocess
+
+        self.manage("migrate", "--noinput")
+        for username, (role, _groups) in self.staff.items():
+            self.manage("createstaff", username, "--role", role, "--all-groups",
+                        "--password-stdin", stdin=PASSWORD + "\n")
+        self.log = open(Path(self.workdir) / "daphne.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--port", str(self.port),
+             "--processes", str(self.processes)],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self._wait_until_up()
+        return self
 
 
 def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process and its waited-for children used so far."""
+    """CPU time (user + system) a process and its child processes (daphne under `serve`)
+    used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    own = sum(int(value) for value in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(_cpu_seconds(int(child)) for child in children)
 
 
 def _hammer(label: str, load, sessions: list[requests.Session], seconds: float,
@@ -184,13 +220,16 @@ def _hammer(label: str, load, sessions: list[requests.Session], seconds: float,
         print(f"    error: {error}")
 
 
-def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool) -> PortalProcess:
+def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool,
+            processes: int = 1) -> PortalProcess:
     production = {} if debug else {
         "DEBUG": "false", "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0",
         "OMTRADER_USERNAME": sim.username, "OMTRADER_PASSWORD": sim.password}
-    portal = PortalProcess(omtrader_url=sim.url, staff={"bench0": ("backoffice", [])},
-                           env={"LOG_LEVEL": "WARNING", **production, **env})
+    options = dict(omtrader_url=sim.url, staff={"bench0": ("backoffice", [])},
+                   env={"LOG_LEVEL": "WARNING", **production, **env})
+    portal = (PortalProcess(**options) if processes == 1
+              else ServedPortal(processes, **options))
     if not debug:
         portal.manage("collectstatic", "--noinput", "-v", "0")  # hashed names, as in the image
     portal.start()
