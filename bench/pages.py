@@ -167,8 +167,17 @@ class ServedPortal(PortalProcess):
             [sys.executable, "manage.py", "serve", "--port", str(self.port),
              "--processes", str(self.processes)],
             cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        self._wait_until_up()
-        return self
+        # The socket listens before daphne runs: a request waits (queued) instead of failing.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"manage.py serve exited: {self.read_log()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=10).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError(f"manage.py serve did not answer: {self.read_log()}")
 
 
 def _cpu_seconds(pid: int) -> float:

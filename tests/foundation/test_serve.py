@@ -39,9 +39,9 @@ class Served:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.process.stdout.read()
-            try:
-                return requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2).status_code
-            except requests.ConnectionError:
+            try:  # the socket listens before daphne runs: a request may wait, then time out
+                return requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5).status_code
+            except requests.RequestException:
                 time.sleep(0.1)
         raise AssertionError("serve did not answer")
 
