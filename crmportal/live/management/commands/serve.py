@@ -42,6 +42,12 @@ def process_count(asked: int) -> int:
     return asked
 
 
+def daphne_command(fd: int) -> list[str]:
+    """One daphne process on the inherited socket. Never --proxy-headers: that option believes
+    X-Forwarded-For from every peer (crmportal/proxies.py decides whom to believe)."""
+    return [sys.executable, "-m", "daphne", "--fd", str(fd), "crmportal.asgi:application"]
+
+
 class Command(BaseCommand):
     help = "Serve the portal with daphne: one process, or several sharing one socket."
 
@@ -61,8 +67,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot listen on {bind}:{port}: {error.strerror}") from None
         listener.listen(BACKLOG)
         fd = listener.fileno()
-        command = [sys.executable, "-m", "daphne", "--fd", str(fd), "crmportal.asgi:application"]
-        children = [subprocess.Popen(command, pass_fds=(fd,)) for _ in range(count)]
+        children = [subprocess.Popen(daphne_command(fd), pass_fds=(fd,)) for _ in range(count)]
         listener.close()  # the children hold it now
         stopping = False
 
