@@ -241,13 +241,17 @@ def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool,
               else ServedPortal(processes, **options))
     if not debug:
         portal.manage("collectstatic", "--noinput", "-v", "0")  # hashed names, as in the image
-    portal.start()
-    names = ",".join(repr(f"bench{i}") for i in range(1, staff))
-    portal.manage("shell", "-c", (
-        "from crmportal.staff.accounts import create_staff\n"
-        f"for name in [{names}]:\n"
-        f"    create_staff(name, 'Back office', {PASSWORD!r}, all_groups=True)\n"
-        f"create_staff('benchkyc', 'Compliance', {PASSWORD!r}, all_groups=True)\n"))
+    try:
+        portal.start()
+        names = ",".join(repr(f"bench{i}") for i in range(1, staff))
+        portal.manage("shell", "-c", (
+            "from crmportal.staff.accounts import create_staff\n"
+            f"for name in [{names}]:\n"
+            f"    create_staff(name, 'Back office', {PASSWORD!r}, all_groups=True)\n"
+            f"create_staff('benchkyc', 'Compliance', {PASSWORD!r}, all_groups=True)\n"))
+    except BaseException:
+        portal.stop()  # a portal that failed to start is not left running
+        raise
     return portal
 
 
