@@ -24,4 +24,6 @@ USER crm
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
-ENTRYPOINT ["daphne", "--bind", "0.0.0.0", "--port", "8000", "crmportal.asgi:application"]
+# daphne on one socket: one process per core with Redis (LIVE_RELAY=external), else one
+# (PORTAL_PROCESSES overrides; see crmportal/live/management/commands/serve.py).
+ENTRYPOINT ["python", "manage.py", "serve", "--bind", "0.0.0.0", "--port", "8000"]

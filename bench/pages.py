@@ -12,6 +12,17 @@ Prints, with the simulator's added latency (default 50 ms, the upstream round tr
   themselves, loading lists (search, filters, sort, pages) and client pages at random;
 - the list's database work over an index of `--scale` clients (search, filters, scope,
   count and page), which is what keeps lists correct and fast where OMTrader cannot search.
+
+    .venv/bin/python bench/pages.py --throughput [--staff 20] [--seconds 15] [--latency-ms 50]
+                                    [--processes 1]
+
+prints only the throughput figures the goal is stated in: pages/s and median latency with
+`--staff` members loading one page each at once, for the client list (filters, searches,
+sort and pages at random), the client 360 page (clients at random) and the sign-in page
+(signed out), each page on its own for `--seconds` (goal: list >= 60 pages/s, median < 300 ms),
+and the CPU time the portal spent per page (steady when other work shares the machine).
+`--processes 2` serves through `manage.py serve` with two daphne processes on one socket (the
+Docker image's shape; LIVE_RELAY=external, as with Redis: only pages are loaded here).
 """
 
 from __future__ import annotations
@@ -53,8 +64,15 @@ def main() -> None:
                         help="clients in the index for the database figure (0: skip)")
     parser.add_argument("--debug", action="store_true",
                         help="run the portal with DEBUG on (default: production settings)")
+    parser.add_argument("--throughput", action="store_true",
+                        help="only pages/s and median per page at --staff concurrent")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="daphne processes for --throughput (more than 1: manage.py serve)")
     args = parser.parse_args()
     rtt = args.latency_ms / 1000
+    if args.throughput:
+        _throughput_only(args)
+        return
 
     sim = SimulatorProcess().start()
     try:
@@ -83,22 +101,161 @@ def main() -> None:
         _index_at_scale(args.scale)
 
 
-def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool) -> PortalProcess:
+def _throughput_only(args) -> None:
+    sim = SimulatorProcess().start()
+    try:
+        portal = _portal(sim, args.staff, {}, args.debug, args.processes)
+        try:
+            sessions = [_signed_in(portal, f"bench{i}") for i in range(args.staff)]
+            busy = _busiest_client(sim)
+            for session in sessions[:2]:  # warm: groups, symbols, the index, client pages
+                for path in ("/clients/", f"/clients/{busy}/", "/clients/1/"):
+                    _load(session, portal.url + path)
+            sim.control(latency_ms=args.latency_ms)
+            print(f"Throughput: {args.staff} concurrent staff, {args.seconds:g} s per page, "
+                  f"simulator latency {args.latency_ms:g} ms, {_process_model(args.processes)}, "
+                  "SQLite, "
+                  f"DEBUG {'on' if args.debug else 'off'}, {os.cpu_count()} cores")
+            rng = random.Random(11)
+
+            def client_list(session: requests.Session) -> float:
+                params = dict(rng.choice(FILTERS))
+                if rng.random() < 0.4:
+                    params["q"] = rng.choice(SEARCHES)
+                return _load(session, portal.url + "/clients/", **params)
+
+            def client_360(session: requests.Session) -> float:
+                return _load(session, portal.url + f"/clients/{rng.randint(1, 500)}/")
+
+            def sign_in(session: requests.Session) -> float:
+                return _load(session, portal.url + "/login/")
+
+            signed_out = [requests.Session() for _ in range(args.staff)]
+            for label, load, who in (("client list", client_list, sessions),
+                                     ("client 360", client_360, sessions),
+                                     ("sign-in page", sign_in, signed_out)):
+                rate, median = _hammer(label, load, who, args.seconds, portal.process.pid)
+                if label == "client list":
+                    verdict = "ok" if rate >= 60 and median < 0.3 else "BELOW GOAL"
+                    print(f"    goal: >= 60 pages/s with a median under 300 ms: {verdict}")
+        finally:
+            portal.stop()
+    finally:
+        sim.stop()
+
+
+def _process_model(processes: int) -> str:
+    if processes == 1:
+        return "one daphne process"
+    return f"{processes} daphne processes (manage.py serve)"
+
+
+class ServedPortal(PortalProcess):
+    """The portal through `manage.py serve --processes N` (the Docker image's entry point)."""
+
+    def __init__(self, processes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.processes = processes
+        self.env["LIVE_RELAY"] = "external"  # several processes: the scale-out shape
+
+    def start(self) -> ServedPortal:
+        import subprocess
+
+        self.manage("migrate", "--noinput")
+        for username, (role, _groups) in self.staff.items():
+            self.manage("createstaff", username, "--role", role, "--all-groups",
+                        "--password-stdin", stdin=PASSWORD + "\n")
+        self.log = open(Path(self.workdir) / "daphne.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--port", str(self.port),
+             "--processes", str(self.processes)],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        # The socket listens before daphne runs: a request waits (queued) instead of failing.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"manage.py serve exited: {self.read_log()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=10).status_code == 200:
+                    return self
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise RuntimeError(f"manage.py serve did not answer: {self.read_log()}")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its child processes (daphne under `serve`)
+    used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    own = sum(int(value) for value in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(_cpu_seconds(int(child)) for child in children)
+
+
+def _hammer(label: str, load, sessions: list[requests.Session], seconds: float,
+            pid: int) -> tuple[float, float]:
+    """`load(session)` in one thread per session for `seconds`; print pages/s, median and
+    the portal's CPU time per page (which other load on the machine hardly changes)."""
+    cpu = _cpu_seconds(pid)
+    stop = time.monotonic() + seconds
+    times: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def work(session: requests.Session) -> None:
+        while time.monotonic() < stop:
+            try:
+                elapsed = load(session)
+            except Exception as error:  # noqa: BLE001 - counted and shown below
+                with lock:
+                    errors.append(str(error)[:120])
+                continue
+            with lock:
+                times.append(elapsed)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took = time.monotonic() - started
+    cpu = _cpu_seconds(pid) - cpu
+    times.sort()
+    median = statistics.median(times) if times else 0.0
+    p95 = times[int(len(times) * 0.95)] if times else 0.0
+    per_page = cpu / max(1, len(times)) * 1000
+    print(f"  {label:<13} {len(times) / took:6.1f} pages/s  median {median * 1000:5.0f} ms  "
+          f"p95 {p95 * 1000:5.0f} ms  portal CPU {per_page:5.1f} ms/page  ({len(times)} pages "
+          f"in {took:.1f} s, {len(errors)} errors)")
+    for error in errors[:3]:
+        print(f"    error: {error}")
+    return len(times) / took, median
+
+
+def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool,
+            processes: int = 1) -> PortalProcess:
     production = {} if debug else {
         "DEBUG": "false", "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false",
         "CSRF_COOKIE_SECURE": "false", "SECURE_HSTS_SECONDS": "0",
         "OMTRADER_USERNAME": sim.username, "OMTRADER_PASSWORD": sim.password}
-    portal = PortalProcess(omtrader_url=sim.url, staff={"bench0": ("backoffice", [])},
-                           env={"LOG_LEVEL": "WARNING", **production, **env})
+    options = dict(omtrader_url=sim.url, staff={"bench0": ("backoffice", [])},
+                   env={"LOG_LEVEL": "WARNING", **production, **env})
+    portal = (PortalProcess(**options) if processes == 1
+              else ServedPortal(processes, **options))
     if not debug:
         portal.manage("collectstatic", "--noinput", "-v", "0")  # hashed names, as in the image
-    portal.start()
-    names = ",".join(repr(f"bench{i}") for i in range(1, staff))
-    portal.manage("shell", "-c", (
-        "from crmportal.staff.members import create_staff\n"
-        f"for name in [{names}]:\n"
-        f"    create_staff(name, 'Back office', {PASSWORD!r}, all_groups=True)\n"
-        f"create_staff('benchkyc', 'Compliance', {PASSWORD!r}, all_groups=True)\n"))
+    try:
+        portal.start()
+        names = ",".join(repr(f"bench{i}") for i in range(1, staff))
+        portal.manage("shell", "-c", (
+            "from crmportal.staff.members import create_staff\n"
+            f"for name in [{names}]:\n"
+            f"    create_staff(name, 'Back office', {PASSWORD!r}, all_groups=True)\n"
+            f"create_staff('benchkyc', 'Compliance', {PASSWORD!r}, all_groups=True)\n"))
+    except BaseException:
+        portal.stop()  # a portal that failed to start is not left running
+        raise
     return portal
 
 

@@ -1,10 +1,13 @@
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crmportal.settings")
 # Build the Django app first: routing imports consumers, which import models.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+from crmportal.asgi_http import PooledASGIHandler  # noqa: E402
+
+django_asgi_app = PooledASGIHandler()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

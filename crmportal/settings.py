@@ -249,6 +249,8 @@ LIVE_RELAY_LOCK_TTL = env_float("LIVE_RELAY_LOCK_TTL", 4.0, minimum=2.0)
 # when the member changes; a member may hold this many sockets at a time (all processes).
 LIVE_RECHECK_SECONDS = env_float("LIVE_RECHECK_SECONDS", 30.0, minimum=1.0)
 LIVE_MAX_SOCKETS_PER_MEMBER = env_int("LIVE_MAX_SOCKETS_PER_MEMBER", 10, minimum=1)
+# daphne processes `manage.py serve` starts (0: one per core with LIVE_RELAY=external, else 1).
+PORTAL_PROCESSES = env_int("PORTAL_PROCESSES", 0, minimum=0)
 
 # Clients and KYC (crmportal/clients).
 CLIENT_INDEX_MAX_AGE = env_int("CLIENT_INDEX_MAX_AGE", 5, minimum=0)

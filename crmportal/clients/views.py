@@ -134,6 +134,10 @@ def _decorate(rows, names: dict[int, str]) -> None:
         row.kyc_badge = kyc.badge_of(row.kyc_status)
         row.group_label = (names.get(row.preferred_group, f"#{row.preferred_group}")
                            if row.preferred_group is not None else "")
+        # The day in the member's zone, formatted here: the `date` filter per row cost a
+        # quarter of the rows' rendering (bench/pages.py --throughput).
+        row.created_day = (timezone.localtime(row.created_at).strftime("%Y-%m-%d")
+                           if row.created_at else "")
 
 
 def _query(data: dict, **extra) -> str:

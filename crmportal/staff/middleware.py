@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from crmportal.audit.log import record
-from crmportal.staff import sessions
+from crmportal.staff import scope, sessions
 from crmportal.staff.models import StaffProfile
 
 
@@ -30,7 +30,9 @@ class StaffTimezoneMiddleware:
 
     @staticmethod
     def _zone_for(user):
-        name = StaffProfile.objects.filter(user=user).values_list("time_zone", flat=True).first()
+        profile = StaffProfile.objects.filter(user=user).first()
+        scope.remember(user, profile)  # the views' scope checks need the same row
+        name = profile.time_zone if profile else ""
         try:
             return zoneinfo.ZoneInfo(name) if name else None
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):

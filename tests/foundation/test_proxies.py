@@ -66,7 +66,11 @@ def test_it_names_a_bad_trusted_proxy_entry():
 def test_it_runs_daphne_without_its_own_proxy_header_handling():
     text = (ROOT / "Dockerfile").read_text()
     entrypoint = json.loads(re.search(r"^ENTRYPOINT\s+(.+)$", text, re.MULTILINE).group(1))
-    assert entrypoint[0] == "daphne" and "--proxy-headers" not in entrypoint
+    assert entrypoint[:3] == ["python", "manage.py", "serve"]  # which starts daphne
+    assert "--proxy-headers" not in entrypoint
+    from crmportal.live.management.commands.serve import daphne_command
+
+    assert "daphne" in daphne_command(3) and "--proxy-headers" not in daphne_command(3)
 
 
 async def refused_socket_from(peer: str, forwarded_for: str) -> str:
