@@ -13,6 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.support.browser import shape, walk
 from tests.support.portal import PortalProcess
 from tests.support.staff import PASSWORD
 
@@ -38,10 +39,6 @@ def portal(simulator):
     process.stop()
 
 
-def shape(path: str) -> str:
-    return re.sub(r"/\d+(?=/|$)", "/N", path)
-
-
 def problems(page, axe: Axe) -> list[str]:
     found = []
     for violation in axe.run(page).response["violations"]:
@@ -62,25 +59,11 @@ def test_it_finds_no_serious_violation_on_any_page_a_role_reaches(page, portal, 
     page.click("button[type=submit]")
     page.wait_for_load_state("load")
     origin = portal.url
-    queue = [page.url] + [urljoin(origin + "/", href) for href in page.eval_on_selector_all(
+    start = [page.url] + [urljoin(origin + "/", href) for href in page.eval_on_selector_all(
         "a[href]", "links => links.map(a => a.getAttribute('href'))")]
-    walked: set[str] = set()
-    while queue:
-        url = queue.pop(0)
-        parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" != origin or SKIP.search(parts.path):
-            continue
-        if shape(parts.path) in walked:
-            continue
-        walked.add(shape(parts.path))
-        page.goto(url)
-        page.wait_for_load_state("load")
-        if parts.path == "/live/":
-            page.wait_for_selector("#live-status[data-state='live']")
-        page.wait_for_timeout(200)
+    walked = set()
+    for url, _ in walk(page, origin, start, SKIP):
+        walked.add(shape(urlsplit(url).path))
         found += problems(page, axe)
-        queue += [urljoin(url, href) for href in page.eval_on_selector_all(
-            "a[href]:not([download])", "links => links.map(a => a.getAttribute('href'))")
-            if not href.startswith("#")]
     assert len(walked) >= (1 if role == "roleless" else 4), sorted(walked)
     assert found == [], "\n".join(found)

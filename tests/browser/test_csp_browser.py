@@ -12,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from tests.support.browser import shape, walk
 from tests.support.portal import PortalProcess
 from tests.support.staff import PASSWORD
 
@@ -55,26 +56,10 @@ def watched(page):
     return page, violations
 
 
-def shape(path: str) -> str:
-    return re.sub(r"/\d+(?=/|$)", "/N", path)
-
-
-def visit(page, url: str) -> list[str]:
-    """Open a page, let htmx and sockets settle; the same-origin links in it."""
-    response = page.goto(url)
-    assert "content-security-policy" in response.headers, url
-    page.wait_for_load_state("load")
-    if urlsplit(page.url).path == "/live/":
-        page.wait_for_selector("#live-status[data-state='live']")
-    page.wait_for_timeout(300)
-    return page.eval_on_selector_all(
-        "a[href]:not([download])", "links => links.map(a => a.getAttribute('href'))")
-
-
 def test_it_walks_every_page_without_a_csp_violation(watched, portal):
     page, violations = watched
     origin = portal.url
-    visit(page, origin + "/login/")
+    page.goto(origin + "/login/")
     page.fill("#id_username", "ada")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
@@ -83,18 +68,10 @@ def test_it_walks_every_page_without_a_csp_violation(watched, portal):
                                     "links => links.map(a => a.getAttribute('href'))")
     assert len(nav) >= 5, nav  # an Administrator sees every area
 
-    walked: dict[str, str] = {}
-    queue = [urljoin(origin + "/", href) for href in nav]
-    while queue:
-        url = queue.pop(0)
-        parts = urlsplit(url)
-        if f"{parts.scheme}://{parts.netloc}" != origin or SKIP.search(parts.path):
-            continue
-        if shape(parts.path) in walked:
-            continue
-        walked[shape(parts.path)] = url
-        links = visit(page, url)
-        queue += [urljoin(url, href) for href in links if not href.startswith("#")]
+    walked = set()
+    for url, response in walk(page, origin, [urljoin(origin + "/", href) for href in nav], SKIP):
+        assert "content-security-policy" in response.headers, url
+        walked.add(shape(urlsplit(url).path))
 
     assert REQUIRED <= set(walked), sorted(set(walked))
     assert violations == []
@@ -112,7 +89,8 @@ def test_it_keeps_htmx_and_the_board_s_group_picker_working_under_the_policy(wat
     page.wait_for_selector("text=No client matches these filters")
     assert page.evaluate("window.__marker") == "kept"  # an htmx swap, not a reload
 
-    visit(page, portal.url + "/live/")
+    page.goto(portal.url + "/live/")
+    page.wait_for_selector("#live-status[data-state='live']")
     options = page.eval_on_selector_all("select[name=group] option[value]:not([value=''])",
                                         "options => options.map(o => o.value)")
     page.select_option("select[name=group]", options[0])  # data-autosubmit (portal.js)
