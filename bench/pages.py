@@ -197,31 +197,8 @@ def _hammer(label: str, load, sessions: list[requests.Session], seconds: float,
     """`load(session)` in one thread per session for `seconds`; print pages/s, median and
     the portal's CPU time per page (which other load on the machine hardly changes)."""
     cpu = _cpu_seconds(pid)
-    stop = time.monotonic() + seconds
-    times: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-
-    def work(session: requests.Session) -> None:
-        while time.monotonic() < stop:
-            try:
-                elapsed = load(session)
-            except Exception as error:  # noqa: BLE001 - counted and shown below
-                with lock:
-                    errors.append(str(error)[:120])
-                continue
-            with lock:
-                times.append(elapsed)
-
-    started = time.monotonic()
-    threads = [threading.Thread(target=work, args=(s,)) for s in sessions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    took = time.monotonic() - started
+    times, errors, took = _drive(sessions, seconds, lambda session, rng: load(session))
     cpu = _cpu_seconds(pid) - cpu
-    times.sort()
     median = statistics.median(times) if times else 0.0
     p95 = times[int(len(times) * 0.95)] if times else 0.0
     per_page = cpu / max(1, len(times)) * 1000
@@ -311,29 +288,20 @@ def _medians(portal, session, reviewer, busy: int, loads: int, rtt: float,
               f"(goal <= {goal}: {verdict})")
 
 
-def _concurrent(portal, sessions, seconds: float, rtt: float) -> None:
+def _drive(sessions: list[requests.Session], seconds: float, load):
+    """`load(session, rng)` again and again in one thread per session for `seconds` (each
+    thread its own seeded random source): the sorted page times, the errors, the time taken."""
     stop = time.monotonic() + seconds
     times: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    client_ids = list(range(1, 501))
 
     def work(session: requests.Session, seed: int) -> None:
         rng = random.Random(seed)
         while time.monotonic() < stop:
-            roll = rng.random()
             try:
-                if roll < 0.45:
-                    params = dict(rng.choice(FILTERS))
-                    if rng.random() < 0.4:
-                        params["q"] = rng.choice(SEARCHES)
-                    elapsed = _load(session, portal.url + "/clients/", **params)
-                elif roll < 0.55:
-                    elapsed = _load(session, portal.url + "/clients/",  # an htmx swap
-                                    headers={"HX-Request": "true"}, q=rng.choice(SEARCHES))
-                else:
-                    elapsed = _load(session, portal.url + f"/clients/{rng.choice(client_ids)}/")
-            except Exception as error:  # noqa: BLE001 - counted and shown below
+                elapsed = load(session, rng)
+            except Exception as error:  # noqa: BLE001 - counted and shown by the caller
                 with lock:
                     errors.append(str(error)[:120])
                 continue
@@ -346,8 +314,25 @@ def _concurrent(portal, sessions, seconds: float, rtt: float) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    took = time.monotonic() - started
-    times.sort()
+    return sorted(times), errors, time.monotonic() - started
+
+
+def _concurrent(portal, sessions, seconds: float, rtt: float) -> None:
+    client_ids = list(range(1, 501))
+
+    def one(session: requests.Session, rng: random.Random) -> float:
+        roll = rng.random()
+        if roll < 0.45:
+            params = dict(rng.choice(FILTERS))
+            if rng.random() < 0.4:
+                params["q"] = rng.choice(SEARCHES)
+            return _load(session, portal.url + "/clients/", **params)
+        if roll < 0.55:
+            return _load(session, portal.url + "/clients/",  # an htmx swap
+                         headers={"HX-Request": "true"}, q=rng.choice(SEARCHES))
+        return _load(session, portal.url + f"/clients/{rng.choice(client_ids)}/")
+
+    times, errors, took = _drive(sessions, seconds, one)
     p95 = times[int(len(times) * 0.95)] if times else 0
     print(f"  {len(sessions)} concurrent staff through daphne: {len(times) / took:6.1f} pages/s "
           f"({len(times)} pages in {took:.1f} s; median {statistics.median(times) * 1000:.0f} ms"
