@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.support.portal import PortalProcess
 from tests.support.staff import PASSWORD
@@ -17,7 +18,7 @@ BROKEN_WORDS = r"""() => {
   for (const dd of document.querySelectorAll("dl.fields dd")) {
     const walker = document.createTreeWalker(dd, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      for (const match of node.textContent.matchAll(/\\S+/g)) {
+      for (const match of node.textContent.matchAll(/\S+/g)) {
         const range = document.createRange();
         range.setStart(node, match.index);
         range.setEnd(node, match.index + match[0].length);
@@ -77,13 +78,28 @@ def sign_in(page, portal, next_path: str) -> None:
     page.click("button[type=submit]")
 
 
+@pytest.fixture(scope="module")
+def wide(simulator) -> int:
+    """A client whose values are as wide as real ones get: large sums, long labels."""
+    token = simulator.login()["access_token"]
+    answer = requests.post(
+        simulator.url + "/api/v1/manager/clients", headers={"Authorization": f"Bearer {token}"},
+        json={"first_name": "Wide", "family_name": "Values", "type": 0, "status": 1,
+              "email": "wide.values@example.test", "source_of_wealth": 0,
+              "employment_status": 0, "net_worth": 1_000_000_000.00,
+              "annual_income": 1_000_000.00, "annual_deposit": 250_000_000.00},
+        timeout=30)
+    assert answer.ok, answer.text
+    return answer.json()["data"]["id"]
+
+
 @pytest.mark.parametrize("width", [1280, 1920])
-def test_it_never_breaks_a_word_or_number_in_the_client_cards(sized, portal, width):
+def test_it_never_breaks_a_word_or_number_in_the_client_cards(sized, portal, wide, width):
     page = sized(width, 1000)
     sign_in(page, portal, "/clients/")
     page.wait_for_selector("#client-table tbody tr")
-    links = page.eval_on_selector_all("#client-table tbody tr td:first-child a",
-                                      "links => links.slice(0, 12).map(a => a.href)")
+    links = [f"{portal.url}/clients/{wide}/", *page.eval_on_selector_all(
+        "#client-table tbody tr td:first-child a", "links => links.slice(0, 12).map(a => a.href)")]
     broken = {}
     for url in links:
         page.goto(url)
