@@ -13,7 +13,7 @@ from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
 from crmportal.htmx import render_error
 from crmportal.navigation import areas_for
-from crmportal.staff.scope import allowed_group_ids
+from crmportal.staff.scope import group_scope
 
 
 @require_GET
@@ -21,7 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
     recent = AuditEntry.objects.filter(actor=request.user).order_by("-id")[:8]
     context = {
         "areas": [area for area in areas_for(request.user) if area["name"] != "home"],
-        "scope": allowed_group_ids(request.user),
+        "scope": group_scope(request.user),
         "recent": recent,
     }
     return render(request, "home.html", context)

@@ -15,7 +15,7 @@ from crmportal.audit.models import AuditEntry
 from crmportal.clients import index
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
-from crmportal.staff.scope import allowed_group_ids
+from crmportal.staff.scope import group_scope
 
 # Entries about clients (and, as the areas come, trading accounts) are shown by group scope;
 # every other entry (staff, sign-ins, refusals, system) only to members who manage staff.
@@ -26,7 +26,7 @@ def _entries_for(user):
     """The audit entries this member may read."""
     entries = AuditEntry.objects.order_by("-id")
     about_clients = Q(entity_type__in=SCOPED_ENTITY_TYPES)
-    if allowed_group_ids(user) is not None:
+    if not group_scope(user).all:
         visible = index.visible_to(user).annotate(text_id=Cast("id", CharField()))
         about_clients = Q(entity_type="client", entity_id__in=visible.values("text_id"))
     if user.has_perm("staff.manage_staff"):

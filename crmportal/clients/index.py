@@ -40,7 +40,7 @@ from crmportal.omtrader.concurrent import gather_each
 from crmportal.omtrader.entities import Client, TradingAccount
 from crmportal.omtrader.enums import EnumValue
 from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected
-from crmportal.staff.scope import allowed_group_ids, may_see_every_group
+from crmportal.staff.scope import group_scope, may_see_every_group
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Freshness:
 def visible_to(user, rows: QuerySet[ClientIndex] | None = None) -> QuerySet[ClientIndex]:
     """Clients whose preferred group or any account's group is in the user's scope."""
     rows = ClientIndex.objects.all() if rows is None else rows
-    allowed = allowed_group_ids(user)
+    allowed = group_scope(user).limit
     if allowed is None:
         return rows
     in_groups = ClientIndexGroup.objects.filter(group_id__in=allowed).values("client_id")
@@ -88,7 +88,7 @@ def writable_by(user, rows: Iterable[ClientIndex]) -> set[int]:
     links = ClientIndexGroup.objects.filter(client_id__in=list(groups))
     for client_id, group_id in links.values_list("client_id", "group_id"):
         groups[client_id].append(group_id)
-    every = allowed_group_ids(user) is None
+    every = group_scope(user).all
     return {cid for cid, gids in groups.items()
             if every or (gids and may_see_every_group(user, gids))}
 

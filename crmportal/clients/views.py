@@ -52,8 +52,8 @@ from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected, Unavail
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
 from crmportal.staff.scope import (
     ClientScope,
-    allowed_group_ids,
     client_scope,
+    group_scope,
     in_scope,
     may_see_group,
 )
@@ -216,7 +216,7 @@ def _columns(state: dict, sort: str, size_part: dict) -> list[dict]:
 
 def _filter_options(user, names: dict[int, str]) -> dict:
     """The values the filters offer: what the user's clients have (kept a minute)."""
-    scope = allowed_group_ids(user)
+    scope = group_scope(user).limit
     key = "clients:filter-options:" + ("all" if scope is None else
                                        ",".join(map(str, sorted(scope))))
     values = cache.get(key)
@@ -387,7 +387,7 @@ def _form_options(request: HttpRequest) -> dict:
     return {
         "groups": _client_type_groups(get_omtrader()),
         "may_see_sensitive": _may_see_sensitive(request.user),
-        "scope": allowed_group_ids(request.user),
+        "scope": group_scope(request.user).limit,
     }
 
 

@@ -59,7 +59,7 @@ from crmportal.live.publish import BROADCAST, member_stream, unpack
 from crmportal.live.render import KINDS, Scope, Status, kind_of
 from crmportal.live.watches import Watch
 from crmportal.omtrader.errors import NotFound, OMTraderError
-from crmportal.staff.scope import allowed_group_ids, client_scope
+from crmportal.staff.scope import client_scope, group_scope
 from crmportal.staff.sessions import idle_expired
 from crmportal.staff.twofactor import needs_second_factor
 
@@ -449,7 +449,7 @@ def _access(user, permission: str) -> frozenset[int] | None:
         raise _signed_out("not active")
     if not user.has_perm(permission):
         raise Refused(f"lacks {permission}")
-    return allowed_group_ids(user)
+    return group_scope(user).limit
 
 
 def _client_view(user, client_id: int) -> Watch:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from crmportal.live.render import Scope
 from crmportal.omtrader.client import get_omtrader
 from crmportal.paging import positive_int
-from crmportal.staff.scope import allowed_group_ids, may_see_group
+from crmportal.staff.scope import group_scope, may_see_group
 
 SOCKET_PATH = "/ws/live/"
 
@@ -19,7 +19,7 @@ def _groups_for(user) -> list:
     """The groups the member may filter by: those holding accounts (leaves), in scope."""
     groups = get_omtrader().groups_cached()
     parents = {g.parent_id for g in groups}
-    allowed = allowed_group_ids(user)
+    allowed = group_scope(user).limit
     return sorted(
         (g for g in groups if g.id not in parents and (allowed is None or g.id in allowed)),
         key=lambda g: g.id,
@@ -29,7 +29,7 @@ def _groups_for(user) -> list:
 @require_GET
 @permission_required("staff.view_live_board", raise_exception=True)
 def board(request: HttpRequest) -> HttpResponse:
-    allowed = allowed_group_ids(request.user)
+    allowed = group_scope(request.user).limit
     groups = _groups_for(request.user)
     names = {g.id: g.name for g in groups}
     selected = positive_int(request.GET.get("group"), 0) or None

@@ -18,43 +18,65 @@ from typing import Any
 
 from crmportal.staff.models import StaffProfile
 
-EVERY_GROUP = None  # what allowed_group_ids() answers for a member with "all groups"
+
+@dataclass(frozen=True)
+class GroupScope:
+    """The OMTrader groups a member may see: every group (`all`), or exactly `ids` (maybe
+    none at all)."""
+
+    all: bool = False
+    ids: frozenset[int] = frozenset()
+
+    @property
+    def nothing(self) -> bool:
+        return not self.all and not self.ids
+
+    @property
+    def limit(self) -> frozenset[int] | None:
+        """For filters: the ids to keep, or None when nothing needs filtering out."""
+        return None if self.all else self.ids
+
+    def __contains__(self, group_id: object) -> bool:
+        if self.all:
+            return True
+        return isinstance(group_id, int) and group_id in self.ids
 
 
-def allowed_group_ids(user) -> frozenset[int] | None:
-    """The groups the user may see: a set (maybe empty), or None for every group."""
+NOTHING = GroupScope()
+EVERYTHING = GroupScope(all=True)
+
+
+def group_scope(user) -> GroupScope:
+    """The member's scope (nothing for anyone not signed in or not active)."""
     if user is None or not user.is_authenticated or not user.is_active:
-        return frozenset()
-    cached = getattr(user, "_allowed_group_ids", False)
-    if cached is not False:
+        return NOTHING
+    cached = getattr(user, "_group_scope", None)
+    if cached is not None:
         return cached
     return remember(user, StaffProfile.objects.filter(user=user).first())
 
 
-def remember(user, profile: StaffProfile | None) -> frozenset[int] | None:
+def remember(user, profile: StaffProfile | None) -> GroupScope:
     """Keep the scope of this profile on this user object for the rest of the request (the
     time zone middleware reads the profile anyway: one query instead of two)."""
     if profile is None:
-        ids: frozenset[int] | None = frozenset()
+        scope = NOTHING
     elif profile.all_groups:
-        ids = EVERY_GROUP
+        scope = EVERYTHING
     else:
-        ids = frozenset(int(g) for g in profile.group_ids or ())
-    user._allowed_group_ids = ids
-    return ids
+        scope = GroupScope(ids=frozenset(int(g) for g in profile.group_ids or ()))
+    user._group_scope = scope
+    return scope
 
 
 def forget(user) -> None:
     """Drop the scope remembered on this user object (after a change to it)."""
-    if hasattr(user, "_allowed_group_ids"):
-        del user._allowed_group_ids
+    if hasattr(user, "_group_scope"):
+        del user._group_scope
 
 
 def may_see_group(user, group_id: int | None) -> bool:
-    allowed = allowed_group_ids(user)
-    if allowed is EVERY_GROUP:
-        return True
-    return group_id is not None and int(group_id) in allowed
+    return (int(group_id) if group_id is not None else None) in group_scope(user)
 
 
 def may_see_any_group(user, group_ids: Iterable[int | None]) -> bool:
@@ -90,7 +112,7 @@ def groups_of_client(client: Any, accounts: Sequence[Any]) -> list[int | None]:
 
 def client_scope(user, client: Any, accounts: Sequence[Any]) -> ClientScope:
     groups = groups_of_client(client, accounts)
-    every = allowed_group_ids(user) is EVERY_GROUP
+    every = group_scope(user).all
     shown = tuple(account for account in accounts if may_see_group(user, account.group_id))
     return ClientScope(
         visible=every or may_see_any_group(user, groups),

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Group
 
 from crmportal.audit.models import AuditEntry
 from crmportal.staff.roles import ROLES
-from crmportal.staff.scope import allowed_group_ids, may_see_group
+from crmportal.staff.scope import group_scope, may_see_group
 
 
 def test_it_creates_the_four_roles_by_migration(db):
@@ -45,8 +45,8 @@ def test_it_shows_each_role_only_the_areas_it_may_use(client, backoffice, compli
 
 def test_it_answers_group_scope_questions(make_staff, administrator):
     limited = make_staff("lim", "Supervisor", group_ids=[2, 3])
-    assert allowed_group_ids(administrator) is None
+    assert group_scope(administrator).all
     assert may_see_group(administrator, 99)
-    assert allowed_group_ids(limited) == frozenset({2, 3})
+    assert group_scope(limited).ids == frozenset({2, 3})
     assert may_see_group(limited, 2) and not may_see_group(limited, 4)
     assert not may_see_group(limited, None)

@@ -10,35 +10,35 @@ from django.core.management import CommandError, call_command
 from crmportal.staff.members import create_staff
 from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import BACK_OFFICE
-from crmportal.staff.scope import allowed_group_ids, may_see_group
+from crmportal.staff.scope import NOTHING, group_scope, may_see_group
 from tests.support.staff import PASSWORD
 
 
 def test_it_gives_a_member_with_no_groups_nothing(db):
     member = create_staff("none", BACK_OFFICE, PASSWORD)
-    assert allowed_group_ids(member) == frozenset()
+    assert group_scope(member) == NOTHING and group_scope(member).nothing
     assert not may_see_group(member, 6) and not may_see_group(member, None)
 
 
 def test_it_gives_a_member_without_a_profile_nothing(db, django_user_model):
-    assert allowed_group_ids(django_user_model.objects.create_user("bare")) == frozenset()
+    assert group_scope(django_user_model.objects.create_user("bare")).nothing
 
 
 def test_it_gives_every_group_only_when_asked_for(db):
     member = create_staff("all", BACK_OFFICE, PASSWORD, all_groups=True)
-    assert allowed_group_ids(member) is None and may_see_group(member, 123456)
+    assert group_scope(member).all and may_see_group(member, 123456)
 
 
 def test_it_limits_a_member_to_their_groups(db):
     member = create_staff("some", BACK_OFFICE, PASSWORD, group_ids=[6, 7])
-    assert allowed_group_ids(member) == {6, 7}
+    assert group_scope(member).ids == {6, 7} and not group_scope(member).all
     assert may_see_group(member, 7) and not may_see_group(member, 8)
 
 
 def test_it_gives_an_inactive_member_nothing(db):
     member = create_staff("gone", BACK_OFFICE, PASSWORD, all_groups=True)
     member.is_active = False
-    assert allowed_group_ids(member) == frozenset()
+    assert group_scope(member).nothing
 
 
 def test_it_sets_all_groups_from_the_command_line(db, monkeypatch):

@@ -8,7 +8,7 @@ from crmportal.audit.models import AuditEntry
 from crmportal.omtrader.client import get_omtrader
 from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import ADMINISTRATOR, BACK_OFFICE, SUPERVISOR
-from crmportal.staff.scope import allowed_group_ids
+from crmportal.staff.scope import group_scope
 
 
 def _groups():
@@ -78,7 +78,7 @@ def test_it_changes_role_and_scope_and_records_before_and_after(client, upstream
     assert response.status_code == 302
     backoffice.refresh_from_db()
     assert list(backoffice.groups.values_list("name", flat=True)) == [SUPERVISOR]
-    assert allowed_group_ids(backoffice) == frozenset(g.id for g in groups)
+    assert group_scope(backoffice).ids == frozenset(g.id for g in groups)
     entry = AuditEntry.objects.get(action="staff.update")
     assert entry.actor == administrator and entry.entity_id == str(backoffice.pk)
     assert entry.before == {"role": BACK_OFFICE, "group_ids": [], "all_groups": True}
