@@ -55,7 +55,7 @@ from django.conf import settings
 from crmportal.audit import tally
 from crmportal.live import publish, render, sockets
 from crmportal.live.embedded import ensure_embedded_relay
-from crmportal.live.publish import BROADCAST, member_stream, unpack
+from crmportal.live.publish import BROADCAST, member_audience, unpack
 from crmportal.live.render import KINDS, Scope, Status, kind_of
 from crmportal.live.watches import Watch
 from crmportal.omtrader.errors import NotFound, OMTraderError
@@ -144,11 +144,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
                                      f"(LIVE_MAX_SOCKETS_PER_MEMBER)", kind="live.refused.limit")
             return
         self.member = user.pk
-        self.streams = [*self.view.streams(), BROADCAST, member_stream(user.pk)]
+        self.audiences = [*self.view.audiences(), BROADCAST, member_audience(user.pk)]
         self.gone: list[str] = []
         self.rechecking = asyncio.Lock()
-        for stream in self.streams:
-            await self.channel_layer.group_add(stream, self.channel_name)
+        for audience in self.audiences:
+            await self.channel_layer.group_add(audience, self.channel_name)
         ensure_embedded_relay()
         self.pending: dict[str, str] = {}
         self.snapshot: list[str] = []
@@ -200,8 +200,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         ticker = getattr(self, "ticker", None)
         if ticker:
             ticker.cancel()
-        for stream in getattr(self, "streams", ()):
-            await self.channel_layer.group_discard(stream, self.channel_name)
+        for audience in getattr(self, "audiences", ()):
+            await self.channel_layer.group_discard(audience, self.channel_name)
         if self.member is not None:
             await asyncio.to_thread(sockets.release, self.member, self.channel_name)
 
@@ -237,17 +237,17 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def _change_view(self, view: Watch) -> None:
         """Leave the groups no longer allowed, join new ones, and replace the panels: the
         snapshot of the new view, and the aggregate panels of scopes gone removed."""
-        streams = [*view.streams(), BROADCAST, member_stream(self.member)]
-        for stream in self.streams:
-            if stream not in streams:
-                await self.channel_layer.group_discard(stream, self.channel_name)
-        for stream in streams:
-            if stream not in self.streams:
-                await self.channel_layer.group_add(stream, self.channel_name)
+        audiences = [*view.audiences(), BROADCAST, member_audience(self.member)]
+        for audience in self.audiences:
+            if audience not in audiences:
+                await self.channel_layer.group_discard(audience, self.channel_name)
+        for audience in audiences:
+            if audience not in self.audiences:
+                await self.channel_layer.group_add(audience, self.channel_name)
         log.info("live socket of member %s: view %s -> %s", self.member,
                  self.view.to_message(), view.to_message())
         gone = _scope_keys(self.view) - _scope_keys(view)
-        self.view, self.streams = view, streams
+        self.view, self.audiences = view, audiences
         self.synced = False  # updates wait for the snapshot of the new view
         self.pending = {k: v for k, v in self.pending.items() if k == STATUS_KEY}
         self.snapshot = []
@@ -292,16 +292,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if message["epoch"] != self.epoch:
             await self._ask_snapshot(force=True)  # a new relay: its numbers mean nothing here
             return
-        stream, seq = message["stream"], message["seq"]
-        if stream not in self.seqs:
+        audience, seq = message["audience"], message["seq"]
+        if audience not in self.seqs:
             return  # a group this socket left (a narrowed scope), still in the channel
-        last = self.seqs.get(stream, 0)
+        last = self.seqs.get(audience, 0)
         if seq <= last:
             return
         if seq != last + 1:
-            log.info("live socket: %d message(s) of %s lost; resyncing", seq - last - 1, stream)
+            log.info("live socket: %d message(s) of %s lost; resyncing", seq - last - 1, audience)
             await self._ask_snapshot(force=True)
-        self.seqs[stream] = seq
+        self.seqs[audience] = seq
         pending = self.pending
         if (not pending and self.in_flight < WINDOW and not self.snapshot
                 and message["kind"] != "mixed"):
@@ -320,7 +320,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._pump()
 
     async def live_snapshot(self, message: dict[str, Any]) -> None:
-        if set(message["seqs"]) != set(self.view.streams()):
+        if set(message["seqs"]) != set(self.view.audiences()):
             return  # the answer to a request made for a view the socket no longer shows
         self.epoch = message["epoch"]
         self.seqs = dict(message["seqs"])
@@ -402,8 +402,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 await publish.watch(self.channel_layer, self.view.to_message())
             if now - rejoined > REJOIN_EVERY:
                 rejoined = now  # group memberships expire in the channel layer
-                for stream in self.streams:
-                    await self.channel_layer.group_add(stream, self.channel_name)
+                for audience in self.audiences:
+                    await self.channel_layer.group_add(audience, self.channel_name)
 
 
 def _one_id(query: dict[str, list[str]], name: str) -> int | None:

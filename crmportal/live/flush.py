@@ -18,7 +18,7 @@ from typing import Any
 
 from crmportal.live import render
 from crmportal.live.coalesce import RowLimiter
-from crmportal.live.publish import ALL, Publisher, client_stream, group_stream
+from crmportal.live.publish import ALL, Publisher, client_audience, group_audience
 from crmportal.live.render import Scope, Status
 from crmportal.live.state import BoardState, LivePosition
 from crmportal.live.watches import Watch
@@ -57,7 +57,7 @@ class Flushing:
     _publish: asyncio.Lock
     _wake: asyncio.Event
     _event_at: float
-    _streams: dict[int, str]
+    _audiences: dict[int, str]
 
     async def _flushing(self) -> None:
         """Flush once a burst of events is over, and every FLUSH_INTERVAL anyway for rows the
@@ -107,22 +107,23 @@ class Flushing:
         watching = self._prune_watches(now)
         items: dict[str, list[tuple[str, str]]] = {}
 
-        def add(streams: Iterable[str], key: str, html: str) -> None:
-            for stream in streams:
-                items.setdefault(stream, []).append((key, html))
+        def add(audiences: Iterable[str], key: str, html: str) -> None:
+            for audience in audiences:
+                items.setdefault(audience, []).append((key, html))
 
         for position_id, row in gone.items():
             self.limiter.forget(position_id)
             self.steady.pop(position_id, None)
             self.published.pop(position_id, None)
             if watching and row.group_id is not None:
-                add(self._row_streams(row), f"pos-{position_id}", render.position_gone(position_id))
+                add(self._row_audiences(row), f"pos-{position_id}",
+                    render.position_gone(position_id))
         if watching:
             await self._render_rows(now, items, add)
             for item in feed[-FEED_PER_FLUSH:]:
                 item.html = render.feed_row(item)
                 if item.group_id is not None:
-                    add((ALL, self._group_stream(item.group_id)), f"feed-{item.n}", item.html)
+                    add((ALL, self._group_audience(item.group_id)), f"feed-{item.n}", item.html)
         else:
             state.dirty_rows.clear()  # nobody looks: render on demand when someone does
             self.published.clear()
@@ -152,12 +153,12 @@ class Flushing:
             del state.dirty_rows[position_id]
             key = render.steady_key(state, row)
             if self.published.get(position_id) == key:
-                add(self._row_streams(row), f"cells-{position_id}",
+                add(self._row_audiences(row), f"cells-{position_id}",
                     render.position_cells(state, row))
             else:
                 html = render.position_row(state, row, self.steady)
                 self.published[position_id] = key
-                add(self._row_streams(row), f"pos-{position_id}", html)
+                add(self._row_audiences(row), f"pos-{position_id}", html)
             rendered += 1
             if rendered % CHUNK == 0:
                 await self._publish_items(items)  # events that arrive meanwhile wait their turn
@@ -171,13 +172,13 @@ class Flushing:
         batches = list(items.items())
         items.clear()
         async with self._publish:
-            for stream, batch in batches:
+            for audience, batch in batches:
                 by_kind: dict[str, list[tuple[str, str]]] = {}
                 for item in batch:
                     by_kind.setdefault(render.kind_of(item[0]), []).append(item)
                 for kind in render.KINDS:  # one kind per message: the sockets' fast path
                     if kind in by_kind:
-                        await self.publisher.update(stream, by_kind[kind])
+                        await self.publisher.update(audience, by_kind[kind])
 
     async def _render_panels(self, now: float, add) -> None:
         """The aggregate panels of one scope that is due, in slices: between them the loop
@@ -186,11 +187,11 @@ class Flushing:
         if scope is None:
             return
         await self._settle()
-        stream = ALL if scope.group_ids is None else self._group_stream(min(scope.group_ids))
+        audience = ALL if scope.group_ids is None else self._group_audience(min(scope.group_ids))
         for kind in PANELS:
             await asyncio.sleep(0)
             name, html = self._panel(kind, scope)
-            add((stream,), name, html)
+            add((audience,), name, html)
 
     def _due_scope(self, now: float) -> Scope | None:
         """One scope per flush: a board of many groups spreads the work."""
@@ -222,17 +223,17 @@ class Flushing:
         html = self.panels[name] = panel(self.state, scope, self.ready)
         return name, html
 
-    def _row_streams(self, row: LivePosition) -> list[str]:
-        streams = [ALL, self._group_stream(row.group_id)]
+    def _row_audiences(self, row: LivePosition) -> list[str]:
+        audiences = [ALL, self._group_audience(row.group_id)]
         if row.client_id is not None and row.client_id in self.clients:
-            streams.append(client_stream(row.client_id, row.group_id))
-        return streams
+            audiences.append(client_audience(row.client_id, row.group_id))
+        return audiences
 
-    def _group_stream(self, group_id: int) -> str:
-        stream = self._streams.get(group_id)
-        if stream is None:
-            stream = self._streams[group_id] = group_stream(group_id)
-        return stream
+    def _group_audience(self, group_id: int) -> str:
+        audience = self._audiences.get(group_id)
+        if audience is None:
+            audience = self._audiences[group_id] = group_audience(group_id)
+        return audience
 
     async def _send_status(self) -> None:
         async with self._publish:

@@ -27,15 +27,15 @@ BROADCAST = "live.broadcast"
 RELAY_INBOX = "live.relay"
 
 
-def group_stream(group_id: int) -> str:
+def group_audience(group_id: int) -> str:
     return f"live.group.{int(group_id)}"
 
 
-def client_stream(client_id: int, group_id: int) -> str:
+def client_audience(client_id: int, group_id: int) -> str:
     return f"live.client.{int(client_id)}.{int(group_id)}"
 
 
-def member_stream(user_id: int) -> str:
+def member_audience(user_id: int) -> str:
     return f"live.member.{int(user_id)}"
 
 
@@ -71,23 +71,23 @@ class Publisher:
         self.seq: dict[str, int] = {}
         self.sent = 0
 
-    async def update(self, stream: str, items: Sequence[tuple[str, str]]) -> None:
-        seq = self.seq.get(stream, 0) + 1
-        self.seq[stream] = seq
+    async def update(self, audience: str, items: Sequence[tuple[str, str]]) -> None:
+        seq = self.seq.get(audience, 0) + 1
+        self.seq[audience] = seq
         self.sent += 1
         await self.layer.group_send(
-            stream, {"type": "live.update", "epoch": self.epoch, "stream": stream, "seq": seq,
+            audience, {"type": "live.update", "epoch": self.epoch, "audience": audience, "seq": seq,
                      **pack(items)},
         )
 
-    def seqs(self, streams: Iterable[str]) -> dict[str, int]:
-        return {stream: self.seq.get(stream, 0) for stream in streams}
+    def seqs(self, audiences: Iterable[str]) -> dict[str, int]:
+        return {audience: self.seq.get(audience, 0) for audience in audiences}
 
-    async def snapshot(self, reply_to: str, streams: Sequence[str], parts: Sequence[str]) -> None:
+    async def snapshot(self, reply_to: str, audiences: Sequence[str], parts: Sequence[str]) -> None:
         """`parts`: the snapshot's messages, one kind of fragment each (render.kind_of)."""
         await self.layer.send(
             reply_to, {"type": "live.snapshot", "epoch": self.epoch,
-                       "seqs": self.seqs(streams), "parts": list(parts)},
+                       "seqs": self.seqs(audiences), "parts": list(parts)},
         )
 
     async def status(self, state: str, html: str) -> None:
@@ -114,9 +114,9 @@ async def watch(layer, view: dict[str, Any]) -> None:
 
 async def end_member(layer, user_id: int, reason: str) -> None:
     """Every socket of this member, in any process, shows `reason` and closes (signed out)."""
-    await layer.group_send(member_stream(user_id), {"type": "live.end", "reason": reason})
+    await layer.group_send(member_audience(user_id), {"type": "live.end", "reason": reason})
 
 
 async def recheck_member(layer, user_id: int) -> None:
     """Every socket of this member re-reads what the member may see now (a change to them)."""
-    await layer.group_send(member_stream(user_id), {"type": "live.recheck"})
+    await layer.group_send(member_audience(user_id), {"type": "live.recheck"})

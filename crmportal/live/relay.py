@@ -108,7 +108,7 @@ class Relay(Flushing, Watching):
         self._wake = asyncio.Event()
         self._event_at = 0.0
         self._reference_at = 0.0
-        self._streams: dict[int, str] = {}
+        self._audiences: dict[int, str] = {}
 
     def __repr__(self) -> str:
         return f"<Relay {self.epoch} {self.source_kind} {self.status.state}>"

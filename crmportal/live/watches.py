@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from crmportal.live.publish import ALL, Publisher, client_stream, group_stream
+from crmportal.live.publish import ALL, Publisher, client_audience, group_audience
 from crmportal.live.render import Scope
 from crmportal.live.state import BoardState
 
@@ -44,12 +44,12 @@ class Watch:
         return {"groups": None if self.groups is None else sorted(self.groups),
                 "client": self.client}
 
-    def streams(self) -> list[str]:
+    def audiences(self) -> list[str]:
         if self.kind == "client":
-            return [client_stream(self.client, g) for g in sorted(self.groups or ())]
+            return [client_audience(self.client, g) for g in sorted(self.groups or ())]
         if self.groups is None:
             return [ALL]
-        return [group_stream(g) for g in sorted(self.groups)]
+        return [group_audience(g) for g in sorted(self.groups)]
 
 
 class Watching:
@@ -85,7 +85,7 @@ class Watching:
             parts = self.snapshot_parts(view)
             self.counters.snapshots += 1
             async with self._publish:
-                await self.publisher.snapshot(message["reply_to"], view.streams(), parts)
+                await self.publisher.snapshot(message["reply_to"], view.audiences(), parts)
 
     def _watch(self, view: Watch) -> None:
         expiry = time.monotonic() + WATCH_TTL

@@ -174,7 +174,7 @@ class StandIn:
         while True:
             request = await asyncio.wait_for(self.layer.receive(self.channel), 10)
             if request["type"] == "live.snapshot.request":
-                streams = Watch.from_message(request["view"]).streams()
+                streams = Watch.from_message(request["view"]).audiences()
                 await self.publisher.snapshot(request["reply_to"], streams, [html])
                 return request
 

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from django.urls import reverse
 
 from crmportal.live.consumers import FORBIDDEN
-from crmportal.live.publish import client_stream
+from crmportal.live.publish import client_audience
 from crmportal.live.relay import Relay
 from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import BACK_OFFICE, COMPLIANCE
@@ -124,8 +124,8 @@ async def test_it_narrows_the_panel_to_the_accounts_still_in_scope(omtrader, lay
     await database_sync_to_async(profile.save)()
 
     assert (await relay.answer())["view"]["groups"] == both[:1]
-    await relay.row(client_stream(client["id"], both[1]), "pos-2", '<tr id="pos-2"></tr>')
-    await relay.row(client_stream(client["id"], both[0]), "pos-1", '<tr id="pos-1"></tr>')
+    await relay.row(client_audience(client["id"], both[1]), "pos-2", '<tr id="pos-2"></tr>')
+    await relay.row(client_audience(client["id"], both[0]), "pos-1", '<tr id="pos-1"></tr>')
     await socket.until(lambda t: 'id="pos-1"' in t, what="a row of the group in scope")
     assert not any('id="pos-2"' in text for text in socket.received)
     await socket.close()

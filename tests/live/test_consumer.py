@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 
 from crmportal.audit.models import AuditEntry
 from crmportal.live.consumers import MAX_PENDING, POLICY_VIOLATION, WINDOW
-from crmportal.live.publish import group_stream
+from crmportal.live.publish import group_audience
 from crmportal.staff.roles import BACK_OFFICE, COMPLIANCE, SUPERVISOR
 from tests.live.conftest import LiveSocket, StandIn, session_cookie
 
@@ -77,9 +77,9 @@ async def test_it_never_delivers_an_event_of_another_group(layer, make_staff):
     assert 'data-state="connecting"' in await socket.receive()
     assert 'id="live-positions"' in await socket.receive()
 
-    await relay.row(group_stream(7), "pos-70", '<tr id="pos-70">group 7</tr>')
+    await relay.row(group_audience(7), "pos-70", '<tr id="pos-70">group 7</tr>')
     await relay.row("live.all", "pos-71", '<tr id="pos-71">every group</tr>')
-    await relay.row(group_stream(6), "pos-60", '<tr id="pos-60">group 6</tr>')
+    await relay.row(group_audience(6), "pos-60", '<tr id="pos-60">group 6</tr>')
     assert await socket.receive() == '<tr id="pos-60">group 6</tr>'
     assert await socket.nothing_for(0.3)
     await socket.close()

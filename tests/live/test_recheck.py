@@ -18,7 +18,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from crmportal.live.consumers import FORBIDDEN, SIGNED_OUT
-from crmportal.live.publish import group_stream
+from crmportal.live.publish import group_audience
 from crmportal.live.relay import Relay
 from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import BACK_OFFICE, SUPERVISOR
@@ -140,8 +140,8 @@ async def test_it_narrows_the_board_when_the_scope_narrows(layer, make_staff):
     snapshot = await socket.until(lambda t: 'id="live-positions"' in t, what="a new snapshot")
     assert "group 6" in snapshot and "group 7" not in snapshot
 
-    await relay.row(group_stream(7), "pos-71", '<tr id="pos-71">group 7</tr>')
-    await relay.row(group_stream(6), "pos-61", '<tr id="pos-61">group 6</tr>')
+    await relay.row(group_audience(7), "pos-71", '<tr id="pos-71">group 7</tr>')
+    await relay.row(group_audience(6), "pos-61", '<tr id="pos-61">group 6</tr>')
     assert await socket.receive() == '<tr id="pos-61">group 6</tr>'  # open, group 7 left
     assert await socket.nothing_for(0.3)
     await socket.close()
@@ -159,7 +159,7 @@ async def test_it_widens_the_board_when_the_scope_widens(layer, make_staff):
     assert request["view"]["groups"] == [6, 7]
     snapshot = await socket.until(lambda t: 'id="live-positions"' in t, what="a new snapshot")
     assert "group 7" in snapshot
-    await relay.row(group_stream(7), "pos-71", '<tr id="pos-71">group 7</tr>')
+    await relay.row(group_audience(7), "pos-71", '<tr id="pos-71">group 7</tr>')
     assert await socket.receive() == '<tr id="pos-71">group 7</tr>'
     await socket.close()
 

@@ -20,7 +20,7 @@ from channels.db import database_sync_to_async
 from crmportal.audit import tally
 from crmportal.audit.models import AuditEntry
 from crmportal.live import relay as relay_module
-from crmportal.live.publish import ALL, group_stream, unpack
+from crmportal.live.publish import ALL, group_audience, unpack
 from crmportal.live.relay import Relay
 from crmportal.live.watches import Watch
 from tests.live.conftest import GONE, Tap, profits, rows, running, wait_for
@@ -59,7 +59,7 @@ async def test_it_turns_upstream_events_into_rows_for_each_group(omtrader, layer
     omtrader.control(market_paused=True)
     relay = Relay(layer=layer)
     async with running(relay):
-        tap = await Tap(layer, [ALL, group_stream(6)]).start()
+        tap = await Tap(layer, [ALL, group_audience(6)]).start()
         snapshot = await tap.snapshot(BOARD)
         shown = rows(snapshot["html"])
         assert set(shown) == set(open_positions(omtrader))
@@ -75,22 +75,22 @@ async def test_it_turns_upstream_events_into_rows_for_each_group(omtrader, layer
 
         def arrived() -> bool:
             # Each stream gets its own batch: wait for the rows on both, not on the first.
-            seen: dict[str, dict[int, Decimal]] = {ALL: {}, group_stream(6): {}}
+            seen: dict[str, dict[int, Decimal]] = {ALL: {}, group_audience(6): {}}
             for message in updates(tap):
                 for _key, html in unpack(message):
-                    seen[message["stream"]].update(
+                    seen[message["audience"]].update(
                         {pid: Decimal(pl) for pid, pl in profits(html).items()})
             return (all(seen[ALL].get(pid) == truth[pid] for pid in moved)
-                    and all(seen[group_stream(6)].get(pid) == truth[pid]
+                    and all(seen[group_audience(6)].get(pid) == truth[pid]
                             for pid in moved & set(in_group_6)))
 
         await tap.until(lambda m: arrived(), what=f"the new P/L of {len(moved)} {symbol} rows")
-        streams = {m["stream"] for m in updates(tap)}
+        streams = {m["audience"] for m in updates(tap)}
         assert ALL in streams
         if set(in_group_6) & moved:
-            assert group_stream(6) in streams
+            assert group_audience(6) in streams
         for message in updates(tap):
-            if message["stream"] == group_stream(6):
+            if message["audience"] == group_audience(6):
                 assert {g for _, g in rows(message["html"]).values()} <= {"6"}
                 assert set(profits(message["html"])) <= set(in_group_6) | set(
                     rows(message["html"]))
