@@ -106,6 +106,12 @@ async def running(relay: Relay):
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 15)
+        # A Redis layer's reads still waiting (BZPOPMIN) would outlive the test's event loop
+        # and hang its teardown: close this loop's connections while the loop runs.
+        close = getattr(relay.layer, "close_pools", None)
+        if close is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(close(), 10)
 
 
 class Tap:
