@@ -19,15 +19,18 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
               pytest.mark.usefixtures("no_embedded_relay")]
 
 
+def every(simulator, kind: str) -> list[dict]:
+    """Every record of one Manager list, read straight from the simulator."""
+    token = simulator.login()["access_token"]
+    return requests.get(f"{simulator.url}/api/v1/manager/{kind}", params={"page": -1},
+                        headers={"Authorization": f"Bearer {token}"},
+                        timeout=30).json()["data"]["records"]
+
+
 def trader(simulator) -> tuple[int, set[int], set[int]]:
     """A client with open positions in a single group: (client id, group ids, position ids)."""
-    token = simulator.login()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    base = simulator.url + "/api/v1/manager/"
-    accounts = requests.get(base + "accounts", params={"page": -1}, headers=headers,
-                            timeout=30).json()["data"]["records"]
-    positions = requests.get(base + "positions", params={"page": -1}, headers=headers,
-                             timeout=30).json()["data"]["records"]
+    accounts = every(simulator, "accounts")
+    positions = every(simulator, "positions")
     of_account = {a["id"]: a for a in accounts}
     by_client: dict[int, tuple[set[int], set[int]]] = {}
     for position in positions:
@@ -82,13 +85,8 @@ async def test_it_refuses_a_client_outside_the_member_s_groups(omtrader, layer, 
 
 def clients_and_groups(simulator) -> tuple[list[dict], dict[int, set[int]]]:
     """Every client, and the groups of each client's accounts."""
-    token = simulator.login()["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    base = simulator.url + "/api/v1/manager/"
-    accounts = requests.get(base + "accounts", params={"page": -1}, headers=headers,
-                            timeout=30).json()["data"]["records"]
-    clients = requests.get(base + "clients", params={"page": -1}, headers=headers,
-                           timeout=30).json()["data"]["records"]
+    accounts = every(simulator, "accounts")
+    clients = every(simulator, "clients")
     groups: dict[int, set[int]] = {}
     for account in accounts:
         groups.setdefault(account["client_id"], set()).add(account["group_id"])

@@ -85,17 +85,19 @@ async def test_it_closes_a_socket_whose_session_expired(layer, supervisor, setti
     assert await socket.close_code(timeout=4) == SIGNED_OUT
 
 
+@database_sync_to_async
+def last_request_long_ago(idle_timeout: int) -> None:
+    """The one session's idle clock set to just past the idle timeout."""
+    session = SessionStore(Session.objects.get().session_key)
+    session[LAST_SEEN] = int(time.time()) - idle_timeout - 5
+    session.save()
+
+
 async def test_it_closes_a_socket_whose_session_went_idle(layer, supervisor, settings):
     settings.LIVE_RECHECK_SECONDS = 1.0
     socket, _, _ = await connected(layer, supervisor)
 
-    @database_sync_to_async
-    def last_request_long_ago() -> None:
-        session = SessionStore(Session.objects.get().session_key)
-        session[LAST_SEEN] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT - 5
-        session.save()
-
-    await last_request_long_ago()
+    await last_request_long_ago(settings.SESSION_IDLE_TIMEOUT)
 
     assert await socket.close_code(timeout=4) == SIGNED_OUT
 
@@ -103,13 +105,7 @@ async def test_it_closes_a_socket_whose_session_went_idle(layer, supervisor, set
 async def test_it_refuses_a_socket_of_an_idle_session(layer, supervisor, settings):
     cookie = await session_cookie(supervisor)
 
-    @database_sync_to_async
-    def last_request_long_ago() -> None:
-        session = SessionStore(Session.objects.get().session_key)
-        session[LAST_SEEN] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT - 5
-        session.save()
-
-    await last_request_long_ago()
+    await last_request_long_ago(settings.SESSION_IDLE_TIMEOUT)
     connected_, _ = await LiveSocket("/ws/live/", cookie).connect()
     assert not connected_
 
