@@ -6,7 +6,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from crmportal.audit import tally
-from crmportal.audit.log import client_ip, record
+from crmportal.audit.log import record
 
 
 @receiver(user_logged_in)
@@ -25,14 +25,5 @@ def _login_failed(sender, credentials, request=None, **kwargs):
     # A flood from one address is aggregated: the first of a minute names the user, the
     # rest of that minute become one entry with their count (crmportal/audit/tally.py).
     username = str(credentials.get("username", ""))[:150]
-    address = client_ip(request)
-    tally.count(
-        "auth.login_failed",
-        address or "an unknown address",
-        what="failed sign-ins",
-        action="auth.login_failed",
-        actor_username=username,
-        entity_type="staff",
-        detail=f"Failed sign-in as {username!r}",
-        request=request,
-    )
+    tally.count_sign_in("auth.login_failed", what="failed sign-ins", username=username,
+                        detail=f"Failed sign-in as {username!r}", request=request)

@@ -23,6 +23,12 @@ from crmportal.audit.log import client_ip, record
 from crmportal.audit.models import AuditEntry, AuditTally
 
 KEEP = timedelta(hours=1)  # fully reported rows older than this are deleted
+UNKNOWN_ADDRESS = "an unknown address"
+
+
+def address_of(address: str) -> str:
+    """The source of an anonymous event: its client address."""
+    return address or UNKNOWN_ADDRESS
 
 
 def _minute(moment: datetime) -> datetime:
@@ -70,6 +76,13 @@ def count(
         AuditTally.objects.filter(**key).update(count=F("count") + 1)
         return False
     return True
+
+
+def count_sign_in(action: str, *, what: str, username: str, detail: str, request) -> bool:
+    """A refused sign-in (failed, or locked out), counted per client address."""
+    return count(action, address_of(client_ip(request)), what=what, action=action,
+                 actor_username=username[:150], entity_type="staff", detail=detail,
+                 request=request)
 
 
 def flush(now: datetime | None = None) -> int:

@@ -486,7 +486,7 @@ def _audit_refusal(user, scope: dict[str, Any], why: str, kind: str = "live.refu
     signed_in = user is not None and user.is_authenticated
     tally.count(
         kind,
-        f"member {user.pk}" if signed_in else (address or "an unknown address"),
+        f"member {user.pk}" if signed_in else tally.address_of(address),
         what="refused live sockets",
         action="live.refused",
         actor=user if signed_in else None,

@@ -24,14 +24,8 @@ class StaffLoginView(auth_views.LoginView):
         username = request.POST.get("username", "")
         if not lockout.reserve(username, client_ip(request)):
             # Aggregated like failed sign-ins: a locked-out script cannot flood the chain.
-            address = client_ip(request)
-            tally.count(
-                "auth.locked_out",
-                address or "an unknown address",
-                what="sign-ins refused by the lockout",
-                action="auth.locked_out",
-                actor_username=username[:150],
-                entity_type="staff",
+            tally.count_sign_in(
+                "auth.locked_out", what="sign-ins refused by the lockout", username=username,
                 detail=f"Sign-in as {username[:150]!r} refused without checking the password: "
                        "too many failures",
                 request=request,
