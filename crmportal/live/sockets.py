@@ -41,7 +41,7 @@ def _locked(user_id: int) -> Iterator[None]:
     while not cache.add(lock, 1, LOCK_TTL):
         if time.monotonic() > deadline:
             raise Busy(lock)
-        time.sleep(0.005)
+        time.sleep(0.005)  # the Django cache has no blocking lock: a short spin (in a thread)
     try:
         yield
     finally:

@@ -83,6 +83,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Serving http://{bind}:{port}/ with {count} daphne "
                           f"process{'es' if count > 1 else ''} ({settings.LIVE_RELAY} relay)")
         self.stdout.flush()
+        # Polled, not os.wait(): reaping a child behind Popen's back would lose its exit code,
+        # and the signal handlers above run between the sleeps.
         while all(child.poll() is None for child in children):
             time.sleep(0.2)
         ended = next(child for child in children if child.returncode is not None)
