@@ -38,7 +38,7 @@ class OMTraderErrorMiddleware:
             raise Http404(exception.message) from exception
         if isinstance(exception, (Unavailable, Unauthorized)):
             log.warning("OMTrader unavailable for %s: %s", request.path, exception.message)
-            context = {"reason": _reason(exception), "retry_url": page_url(request)}
+            context = {"reason": f"{what_happened(exception)}.", "retry_url": page_url(request)}
             return render_error(request, "omtrader_unavailable.html", context, status=503,
                                 partial="unavailable-panel")
         if isinstance(exception, (Rejected, Forbidden)):
@@ -91,9 +91,3 @@ def failed_write(error: OMTraderError, what: str = "change") -> str:
 def panel_failed(error: OMTraderError, what: str) -> str:
     """The notice on one panel of a page that could not be loaded (the rest of the page was)."""
     return f"{what} could not be loaded: {what_happened(error)}. Reload the page to try again."
-
-
-def _reason(exception: Exception) -> str:
-    if isinstance(exception, Unauthorized):
-        return "The portal's OMTrader credentials were refused."
-    return "OMTrader did not answer in time or answered with an error."
