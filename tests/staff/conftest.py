@@ -57,6 +57,21 @@ def enrolled(db):
 
 
 @pytest.fixture
+def verified(client, enrolled):
+    """Sign a member in with an authenticator whose code this session has passed."""
+
+    def go(user) -> TOTPDevice:
+        device = enrolled(user)
+        client.force_login(user)
+        session = client.session
+        session["otp_device_id"] = device.persistent_id
+        session.save()
+        return device
+
+    return go
+
+
+@pytest.fixture
 def sign_in(client):
     """Sign in with the password through the real sign-in page."""
 

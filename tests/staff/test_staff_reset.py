@@ -11,13 +11,10 @@ from tests.support.staff import PASSWORD
 
 
 def test_it_asks_to_confirm_first_then_names_the_consequence(client, administrator, backoffice,
-                                                            enrolled, stale, otp_required):
+                                                            enrolled, verified, stale,
+                                                            otp_required):
     enrolled(backoffice)
-    device = enrolled(administrator)
-    client.force_login(administrator)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
+    device = verified(administrator)
     stale()
     page = f"/staff/{backoffice.pk}/reset-second-factor/"
     assert client.get(page)["Location"].startswith("/account/confirm/")

@@ -51,12 +51,8 @@ def test_it_refuses_a_stale_post_and_never_performs_it(client, administrator, ba
 
 
 def test_it_asks_members_with_an_authenticator_for_a_code_not_the_password(
-        client, administrator, enrolled, stale, settings):
-    device = enrolled(administrator)
-    client.force_login(administrator)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
+        client, administrator, verified, stale, settings):
+    device = verified(administrator)
     stale()
     form = client.get("/account/confirm/?next=/staff/")
     assert b'name="code"' in form.content and b'name="password"' not in form.content
@@ -110,12 +106,8 @@ def test_it_sends_htmx_to_the_confirmation_with_a_client_redirect(client, admini
     assert response["HX-Redirect"].startswith("/account/confirm/?next=")
 
 
-def test_it_guards_new_recovery_codes_with_step_up(client, backoffice, enrolled, stale):
-    device = enrolled(backoffice)
-    client.force_login(backoffice)
-    session = client.session
-    session["otp_device_id"] = device.persistent_id
-    session.save()
+def test_it_guards_new_recovery_codes_with_step_up(client, backoffice, verified, stale):
+    device = verified(backoffice)
     stale()
     assert client.post(RESET_PAGE).status_code == 403
     client.post("/account/confirm/", {"code": app_code(device)})
