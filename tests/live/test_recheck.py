@@ -37,9 +37,10 @@ def board(groups) -> str:
     return f'<tbody id="live-positions">{rows}</tbody>'
 
 
-async def connected(layer, user, path: str = "/ws/live/", html: str = "") -> tuple:
+async def connected(layer, user, path: str = "/ws/live/", html: str = "",
+                    cookie: str = "") -> tuple:
     relay = await StandIn(layer).start()
-    socket = LiveSocket(path, await session_cookie(user))
+    socket = LiveSocket(path, cookie or await session_cookie(user))
     assert (await socket.connect())[0]
     request = await relay.answer(html or board([]))
     await socket.until(lambda t: 'id="live-positions"' in t, what="the snapshot")
@@ -225,11 +226,7 @@ async def test_it_refuses_a_socket_before_the_session_passed_the_second_factor(l
     assert not (await LiveSocket("/ws/live/", cookie).connect())[0]
 
     await pass_the_second_factor(supervisor, cookie)
-    relay = await StandIn(layer).start()
-    socket = LiveSocket("/ws/live/", cookie)
-    assert (await socket.connect())[0]
-    await relay.answer(board([]))
-    await socket.until(lambda t: 'id="live-positions"' in t, what="the snapshot")
+    socket, _, _ = await connected(layer, supervisor, cookie=cookie)
     await socket.close()
 
 
@@ -242,11 +239,7 @@ async def test_it_ends_a_socket_when_the_members_second_factor_is_reset(layer, s
     settings.LIVE_RECHECK_SECONDS = 1.0
     cookie = await session_cookie(supervisor)
     await pass_the_second_factor(supervisor, cookie)
-    relay = await StandIn(layer).start()
-    socket = LiveSocket("/ws/live/", cookie)
-    assert (await socket.connect())[0]
-    await relay.answer(board([]))
-    await socket.until(lambda t: 'id="live-positions"' in t, what="the snapshot")
+    socket, _, _ = await connected(layer, supervisor, cookie=cookie)
 
     await database_sync_to_async(do_reset_second_factor)(supervisor, actor=administrator)
 
