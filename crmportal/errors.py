@@ -45,21 +45,21 @@ class OMTraderErrorMiddleware:
             log.warning("OMTrader refused a read for %s: %s", request.path, exception.message)
             message = exception.message
             if isinstance(exception, Forbidden):
-                message = f"{FORBIDDEN} ({exception.message})"
+                message = f"{FORBIDDEN}. {FIX_RIGHTS} ({exception.message})"
             context = {"message": message, "retry_url": page_url(request)}
             return render_error(request, "omtrader_refused.html", context, status=502,
                                 partial="refused-panel")
         return None
 
 
-FORBIDDEN = ("OMTrader refused the portal's account: its manager rights do not cover this. "
-             "An administrator can fix the account's rights in OMTrader")
+FORBIDDEN = "OMTrader refused the portal's account: its manager rights do not cover this"
+FIX_RIGHTS = "An administrator can fix the account's rights in OMTrader"
 
 
 def what_happened(error: OMTraderError) -> str:
     """One phrase for what went wrong, as a member should read it."""
     if isinstance(error, Forbidden):
-        return "OMTrader refused the portal's account (its manager rights do not cover this)"
+        return FORBIDDEN
     if isinstance(error, Unauthorized):
         return "OMTrader refused the portal's credentials"
     if isinstance(error, NotFound):
@@ -77,7 +77,7 @@ def failed_write(error: OMTraderError, what: str = "change") -> str:
     """What a member is told when a write failed, by what is known of it: only an unknown
     outcome says "may or may not have been saved"."""
     if isinstance(error, Forbidden):
-        return f"{FORBIDDEN}; the {what} was not saved."
+        return f"{FORBIDDEN}. {FIX_RIGHTS}; the {what} was not saved."
     if isinstance(error, Rejected):
         return f"OMTrader refused the {what}: {error.message}"
     if error.maybe_applied:
