@@ -144,7 +144,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                                      f"(LIVE_MAX_SOCKETS_PER_MEMBER)", kind="live.refused.limit")
             return
         self.member = user.pk
-        self.audiences = [*self.view.audiences(), BROADCAST, member_audience(user.pk)]
+        self.audiences = self._audiences_of(self.view)
         self.gone: list[str] = []
         self.rechecking = asyncio.Lock()
         for audience in self.audiences:
@@ -234,10 +234,15 @@ class LiveConsumer(AsyncWebsocketConsumer):
             if view != self.view:
                 await self._change_view(view)
 
+    def _audiences_of(self, view: Watch) -> list[str]:
+        """The channel groups a socket showing `view` joins: its view's, the broadcast and
+        the member's own (sign-out, re-check)."""
+        return [*view.audiences(), BROADCAST, member_audience(self.member)]
+
     async def _change_view(self, view: Watch) -> None:
         """Leave the groups no longer allowed, join new ones, and replace the panels: the
         snapshot of the new view, and the aggregate panels of scopes gone removed."""
-        audiences = [*view.audiences(), BROADCAST, member_audience(self.member)]
+        audiences = self._audiences_of(view)
         for audience in self.audiences:
             if audience not in audiences:
                 await self.channel_layer.group_discard(audience, self.channel_name)
