@@ -77,7 +77,8 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
         return fail(404, f"no route for {method} {request.path} (strict paths)")
     spec = take_fault(s, method, request.path, pattern) if s.faults else None
     if spec is not None and spec["kind"] == "status":
-        return fail(spec["status"], "injected fault")
+        fields = spec.get("fields")
+        return fail(spec["status"], "injected fault", {"fields": fields} if fields else None)
     if spec is not None and spec["kind"] == "malformed":
         return web.Response(body=b'{"success": true, "code": 200, "data": {"rec',
                             content_type="application/json")

@@ -92,11 +92,13 @@ async def fault(request: web.Request, s: Simulator) -> web.Response:
         errors["status"] = "must be an HTTP error status"
     if kind == "wrong_type" and not isinstance(data.get("field"), str):
         errors["field"] = "required for wrong_type"
+    if data.get("fields") is not None and not isinstance(data["fields"], dict):
+        errors["fields"] = "must be an object of field -> message"
     if errors:
         raise invalid(errors, "invalid fault")
     spec = {"method": str(data.get("method", "GET")).upper(), "path": data["path"],
             "count": count, "kind": kind, "status": status, "field": data.get("field"),
-            "value": data.get("value")}
+            "value": data.get("value"), "fields": data.get("fields")}
     s.faults.append(spec)
     return web.json_response(s.faults)
 

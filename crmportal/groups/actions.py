@@ -51,24 +51,17 @@ def commission_values(commission: Commission) -> dict[str, Any]:
     return values
 
 
-def _wire(values: dict[str, Any]) -> dict[str, Any]:
-    """The commission as OMTrader takes it: tiers under their wire name."""
-    body = {k: v for k, v in values.items() if k != "tiers"}
-    body["commission_tiers"] = values.get("tiers", [])
-    return body
-
-
 def do_create_commission(group: Group, values: dict[str, Any], *, actor) -> Commission:
     values = {"group_id": group.id, **values}
     return _audited("commission.create", "commission", "",
-                    lambda: get_omtrader().create_commission(_wire(values)),
+                    lambda: get_omtrader().create_commission(values),
                     actor=actor, after=values, detail=f"group {group.id}")
 
 
 def do_update_commission(commission: Commission, values: dict[str, Any], *,
                          actor) -> Commission:
     return _audited("commission.update", "commission", commission.id,
-                    lambda: get_omtrader().update_commission(commission.id, _wire(values)),
+                    lambda: get_omtrader().update_commission(commission.id, values),
                     actor=actor, before=commission_values(commission), after=values,
                     detail=f"group {commission.group_id}")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from crmportal.omtrader.entities import Group
@@ -84,6 +85,8 @@ def display(setting: Setting, value: Any) -> str:
         return "Yes" if value else "No"
     if setting.name == "default_leverage":
         return f"1:{value}"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
     return str(value)
 
 
