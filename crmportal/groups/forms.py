@@ -28,7 +28,7 @@ CODE = {"invalid_choice": "%(value)s is not one of the codes offered here."}
 
 
 def currency_field(required: bool, label: str = "Currency") -> forms.CharField:
-    return forms.CharField(label=label, required=required, max_length=3, min_length=3,
+    return forms.CharField(label=label, required=required, max_length=10,
                            help_text="Three letters, a currency OMTrader knows.")
 
 
