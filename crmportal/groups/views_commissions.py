@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -84,8 +85,11 @@ def commission_detail(request: HttpRequest, group_id: int, commission_id: int) -
 def _form_page(request: HttpRequest, group: Group, commission: Commission | None) -> HttpResponse:
     omt = get_omtrader()
     known = currencies(omt)
-    form = CommissionForm(request.POST or None, commission=commission,
-                          classes=symbol_classes(omt))
+    try:
+        posted = request.POST if request.method == "POST" else None
+    except TooManyFieldsSent:  # thousands of tier rows: refused before any form is built
+        return _too_many(request, group, commission, known)
+    form = CommissionForm(posted or None, commission=commission, classes=symbol_classes(omt))
     op = request.POST.get("tiers-op", "")
     if op:  # add or remove a row: re-render the rows, save nothing
         formset = TierFormSet(initial=edit_rows(request.POST, op), prefix=TIER_PREFIX,
@@ -120,6 +124,16 @@ def _form_page(request: HttpRequest, group: Group, commission: Commission | None
         return render(request, "groups/commission_form.html", context, status=502)
     messages.success(request, f"Commission “{saved.name}” saved.")
     return redirect("groups-show-commission", group_id=group.id, commission_id=saved.id)
+
+
+def _too_many(request: HttpRequest, group: Group, commission: Commission | None,
+              known: set[str]) -> HttpResponse:
+    form = CommissionForm(None, commission=commission, classes=symbol_classes(get_omtrader()))
+    formset = TierFormSet(initial=tier_initial(commission), prefix=TIER_PREFIX, currencies=known)
+    context = {"form": form, "formset": formset, "group": group, "commission": commission,
+               "refused": f"That was far more than a commission holds (at most {tiers.MAX_TIERS} "
+                          "tiers); nothing was sent. The form shows the commission as it was."}
+    return render(request, "groups/commission_form.html", context, status=400)
 
 
 @require_http_methods(["GET", "POST"])
