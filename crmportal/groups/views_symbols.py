@@ -137,7 +137,6 @@ def group_symbol_edit(request: HttpRequest, group_id: int, row_id: int) -> HttpR
     form = GroupSymbolForm(request.POST or None, row=row, commissions=commissions)
     context = {**_row_context(group, row, symbols, commissions), "form": form,
                "may_manage": True}
-    status = 200
     if request.method == "POST":
         if form.is_valid():
             changes = form.changes()
@@ -147,21 +146,22 @@ def group_symbol_edit(request: HttpRequest, group_id: int, row_id: int) -> HttpR
                     context.update(_row_context(group, saved, symbols, commissions))
             except Rejected as error:
                 form.add_upstream_errors(error.field_errors, error.message)
-                status = 400
             except OMTraderError as error:
-                return render_error(request, "groups/group_symbols.html",
-                                    {**context, "error": failed_write(error)}, status=502,
-                                    partial="symbol-error")
+                if wants_partial(request):  # the row stays as it is; the alert says why
+                    return render_error(request, "groups/group_symbols.html",
+                                        {**context, "error": failed_write(error)}, status=502,
+                                        partial="symbol-error")
+                form.add_error(None, failed_write(error))
             else:
                 if not wants_partial(request):
                     messages.success(request, f"{row.symbol}: saved.")
                     return redirect("groups-list-group-symbols", group_id=group.id)
                 return render(request, "groups/group_symbols.html#symbol-row", context)
-        else:
-            status = 400
+    # A form with errors answers 200 like every form of the portal: htmx swaps it into the row
+    # (django-htmx's debug script would show a 4xx as a whole error document).
     partial = "#symbol-row-form" if wants_partial(request) else ""
     template = "groups/group_symbols.html" if partial else "groups/group_symbol_form.html"
-    return render(request, template + partial, context, status=status)
+    return render(request, template + partial, context)
 
 
 @require_POST

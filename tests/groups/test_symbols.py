@@ -126,7 +126,7 @@ def test_bad_row_input_is_named_and_nothing_is_sent(as_user, client, omt, simula
     before = puts(simulator)
     response = client.post(reverse("groups-edit-group-symbol", args=[7, row.id]), data,
                            HTTP_HX_REQUEST="true")
-    assert response.status_code == 400 and message in response.content.decode()
+    assert response.status_code == 200 and message in response.content.decode()
     assert puts(simulator) == before
 
 
@@ -179,3 +179,16 @@ def test_a_change_to_a_group_symbol_drops_the_cached_symbols(as_user, client, om
     client.post(reverse("groups-bulk-group-symbols", args=[6]),
                 {"bulk": "disable" if row.enabled else "enable", "row": [row.id]})
     assert omt.cache.get("symbols") is None
+
+
+def test_a_row_omtrader_fails_to_save_says_so_in_the_alerts(as_user, client, omt, knobs):
+    user = as_user("administrator")
+    row = omt.list_group_symbols(7)[3]
+    data = {**row_data(client, 7, row.id), f"gs{row.id}-spread": "11"}
+    knobs.fault(method="PUT", path="/api/v1/manager/group-symbols/{id}", status=503)
+    response = client.post(reverse("groups-edit-group-symbol", args=[7, row.id]), data,
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 502 and response["HX-Retarget"] == "#alerts"
+    assert "may or may not have been saved" in response.content.decode()
+    entry = AuditEntry.objects.get(action="group_symbol.update", entity_id=str(row.id))
+    assert entry.actor == user and entry.outcome == "failed"
