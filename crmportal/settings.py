@@ -231,6 +231,8 @@ OMTRADER_CONNECT_TIMEOUT = env_float("OMTRADER_CONNECT_TIMEOUT", 3.0)
 OMTRADER_READ_TIMEOUT = env_float("OMTRADER_READ_TIMEOUT", 10.0)
 OMTRADER_POOL_SIZE = env_int("OMTRADER_POOL_SIZE", 32, minimum=1)
 OMTRADER_CACHE_TTL = env_int("OMTRADER_CACHE_TTL", 300, minimum=0)
+# Seconds the group tree may show account figures read earlier (0 = read them on every load).
+GROUP_FIGURES_MAX_AGE = env_int("GROUP_FIGURES_MAX_AGE", 10, minimum=0)
 OMTRADER_RETRIES = env_int("OMTRADER_RETRIES", 4, minimum=0)
 OMTRADER_RETRY_BACKOFF = env_float("OMTRADER_RETRY_BACKOFF", 0.1)
 OMTRADER_CONCURRENCY = env_int("OMTRADER_CONCURRENCY", OMTRADER_POOL_SIZE, minimum=1)

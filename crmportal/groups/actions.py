@@ -10,6 +10,7 @@ from typing import Any
 from crmportal.audit.log import record
 from crmportal.clients.actions import _outcome as outcome_of
 from crmportal.groups.forms import initial_of
+from crmportal.groups.tree import forget_figures
 from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.concurrent import gather_each
 from crmportal.omtrader.entities import Commission, Group, GroupSymbol
@@ -36,9 +37,13 @@ def do_update_group(group: Group, changes: dict[str, Any], *, actor, detail: str
     """`detail` carries what the impact preview showed the member when they confirmed."""
     current = initial_of(group)
     before = {name: current.get(name) for name in changes}
-    return _audited("group.update", "group", group.id,
-                    lambda: get_omtrader().update_group(group.id, changes),
-                    actor=actor, before=before, after=changes, detail=detail)
+    omt = get_omtrader()
+    try:
+        return _audited("group.update", "group", group.id,
+                        lambda: omt.update_group(group.id, changes),
+                        actor=actor, before=before, after=changes, detail=detail)
+    finally:
+        forget_figures(omt)  # new levels may have stopped accounts out
 
 
 def commission_values(commission: Commission) -> dict[str, Any]:

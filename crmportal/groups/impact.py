@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from crmportal.groups.conditions import LEVELS, inheriting
-from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.entities import Group, TradingAccount
 
 HEALTHY, MARGIN_CALL, STOP_OUT = "healthy", "margin call", "stop out"
@@ -86,13 +85,21 @@ def levels_of(values: dict, fallback: Group) -> Levels:
                   Decimal(str(pick("margin_stop_out") or 0)), money=code == 1)
 
 
-def preview(omt, group: Group, groups: Sequence[Group], new: Levels, old: Levels) -> Preview:
-    """Read the accounts and open positions of the affected groups (together) and sort out who
-    would be at margin call or stop out under `new`."""
+def reads(omt, group: Group, groups: Sequence[Group]) -> dict:
+    """The calls a preview needs (accounts and open positions of the group and of the groups
+    inheriting its levels), for the caller to run together with its own."""
+    calls = {}
+    for affected in inheriting(group, groups, LEVELS):
+        calls[f"accounts_{affected.id}"] = _accounts_of(omt, affected.id)
+        calls[f"positions_{affected.id}"] = _positions_of(omt, affected.id)
+    return calls
+
+
+def preview(got: dict, group: Group, groups: Sequence[Group], new: Levels,
+            old: Levels) -> Preview:
+    """Who would be at margin call or stop out under `new`, from the answers to reads()."""
     affected_groups = inheriting(group, groups, LEVELS)
     ids = [g.id for g in affected_groups]
-    got = gather(**{f"accounts_{gid}": _accounts_of(omt, gid) for gid in ids},
-                 **{f"positions_{gid}": _positions_of(omt, gid) for gid in ids})
     accounts = [a for gid in ids for a in got[f"accounts_{gid}"] if a.group_id == gid]
     account_ids = {a.id for a in accounts}
     open_count: dict[int, int] = {}
@@ -107,7 +114,7 @@ def preview(omt, group: Group, groups: Sequence[Group], new: Levels, old: Levels
         if after != HEALTHY:
             rows.append(Affected(account, by_id[account.group_id],
                                  open_count.get(account.id, 0), state(account, old), after))
-    rows.sort(key=lambda a: (a.after != STOP_OUT, _level(a.account) if a.account.margin else 0))
+    rows.sort(key=lambda a: (a.after != STOP_OUT, _level(a.account)))
     return Preview(affected_groups, rows, len(accounts))
 
 

@@ -23,7 +23,7 @@ from crmportal.groups.forms import GroupForm
 from crmportal.groups.tiers import describe
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.client import get_omtrader
-from crmportal.omtrader.concurrent import start
+from crmportal.omtrader.concurrent import gather, start
 from crmportal.omtrader.entities import Group
 from crmportal.omtrader.errors import OMTraderError, Rejected
 from crmportal.paging import paginate
@@ -46,13 +46,12 @@ def currencies(omt) -> set[str]:
 @permission_required(READ, raise_exception=True)
 def group_list(request: HttpRequest) -> HttpResponse:
     omt = get_omtrader()
-    pending = tree.begin_figures(omt)
+    pending = start(figures=lambda: tree.figures(omt))
     groups = visible_groups(request.user)
-    got = pending.wait()
-    figures = tree.figures_by_group(got["accounts"], got["positions"])
-    rows = tree.rows(groups, figures)
+    figures, read_at = pending.wait()["figures"]
     return render(request, "groups/group_list.html", {
-        "rows": rows, "may_manage": request.user.has_perm(MANAGE)})
+        "rows": tree.rows(groups, figures), "read_at": read_at,
+        "may_manage": request.user.has_perm(MANAGE)})
 
 
 def _accounts_panel(request: HttpRequest, group: Group, accounts, positions) -> dict:
@@ -133,13 +132,19 @@ def _signature(changes: dict) -> str:
 @step_up_required
 def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
     omt = get_omtrader()
-    _, groups = group_for(request.user, group_id, write=True)
-    group = omt.get_group(group_id)
+    cached, groups = group_for(request.user, group_id, write=True)
+    calls = {"group": lambda: omt.get_group(group_id)}
+    if request.method == "POST":  # what a preview needs, read together with the group
+        calls.update(impact.reads(omt, cached, groups))
+    got = gather(**calls)
+    group = got["group"]
     form = GroupForm(request.POST or None, group=group, currencies=currencies(omt))
     context = {"form": form, "group": group}
     if request.method == "POST" and form.is_valid():
         version = group.updated_at.isoformat() if group.updated_at else ""
         changes = form.changes()
+        found = impact.preview(got, group, groups, impact.levels_of(changes, group),
+                               impact.levels_of({}, group))
         if form.cleaned_data["version"] and form.cleaned_data["version"] != version:
             form.add_error(None, "Someone changed this group in OMTrader after you opened this "
                                  "form. Your input is kept below: check it, then preview again.")
@@ -149,24 +154,20 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
             messages.info(request, "Nothing was changed.")
             return redirect("groups-show-group", group_id=group.id)
         elif request.POST.get("confirm") != _signature(changes):
-            context.update(_preview_context(omt, group, groups, changes))
+            context.update(_preview_context(group, changes, found))
         else:
-            return _apply(request, form, group, groups, changes, context)
+            return _apply(request, form, group, changes, found, context)
     return render(request, "groups/group_form.html", context)
 
 
-def _preview_context(omt, group: Group, groups: list[Group], changes: dict) -> dict:
-    levels = any(name in changes for name in conditions.LEVELS)
-    found = impact.preview(omt, group, [g if g.id != group.id else group for g in groups],
-                           impact.levels_of(changes, group), impact.levels_of({}, group))
+def _preview_context(group: Group, changes: dict, found: impact.Preview) -> dict:
     labels = {s.name: s.label for s in conditions.SETTINGS}
-    return {"preview": found, "levels_change": levels, "signature": _signature(changes),
+    return {"preview": found, "signature": _signature(changes),
+            "levels_change": any(name in changes for name in conditions.LEVELS),
             "change_rows": [(labels.get(n, n), getattr(group, n), v) for n, v in changes.items()]}
 
 
-def _apply(request, form, group, groups, changes, context) -> HttpResponse:
-    found = impact.preview(get_omtrader(), group, groups, impact.levels_of(changes, group),
-                           impact.levels_of({}, group))
+def _apply(request, form, group, changes, found, context) -> HttpResponse:
     detail = (f"Preview: {len(found.stop_outs)} account(s) at stop out "
               f"{[a.account.id for a in found.stop_outs]}, {len(found.margin_calls)} at margin "
               f"call, of {found.accounts} checked.")

@@ -46,15 +46,32 @@ def test_the_tree_shows_roots_children_and_their_figures(as_user, client, omt):
     assert "Live VIP" in text and "1:300" in text and "120 %" in text
 
 
-def test_the_tree_asks_omtrader_for_accounts_and_positions_once_each(as_user, client,
-                                                                     simulator):
+def requests_made(simulator, load) -> dict[str, int]:
+    before = simulator.counters()["requests"]
+    load()
+    after = simulator.counters()["requests"]
+    return {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+
+
+def test_the_tree_reads_accounts_and_positions_once_each_together(as_user, client, simulator,
+                                                                  settings):
+    settings.GROUP_FIGURES_MAX_AGE = 0
     as_user("administrator")
     client.get(reverse("groups-list-groups"))  # groups now cached
-    before = simulator.counters()["requests"]
-    client.get(reverse("groups-list-groups"))
-    after = simulator.counters()["requests"]
-    grown = {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)}
+    grown = requests_made(simulator, lambda: client.get(reverse("groups-list-groups")))
     assert grown == {"GET /api/v1/manager/accounts": 1, "GET /api/v1/manager/positions": 1}
+
+
+def test_the_tree_keeps_its_figures_briefly_and_drops_them_on_a_group_change(
+        as_user, client, simulator, omt):
+    user = as_user("administrator")
+    client.get(reverse("groups-list-groups"))
+    assert requests_made(simulator, lambda: client.get(reverse("groups-list-groups"))) == {}
+    from crmportal.groups.actions import do_update_group
+
+    do_update_group(omt.get_group(9), {"limit_orders": 201}, actor=user)
+    grown = requests_made(simulator, lambda: client.get(reverse("groups-list-groups")))
+    assert grown["GET /api/v1/manager/accounts"] == 1
 
 
 def test_a_member_limited_to_groups_sees_only_those(client, make_staff):
