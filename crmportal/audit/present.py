@@ -26,6 +26,11 @@ ACTIONS = {
     "client.export": "Clients exported",
     "kyc.approve": "KYC approved",
     "kyc.reject": "KYC rejected",
+    "group.update": "Group changed",
+    "commission.create": "Commission created",
+    "commission.update": "Commission changed",
+    "commission.delete": "Commission deleted",
+    "group_symbol.update": "Group symbol changed",
     "staff.create": "Staff member created",
     "staff.update": "Staff member changed",
     "staff.deactivate": "Staff member deactivated",
@@ -33,7 +38,7 @@ ACTIONS = {
     "staff.second_factor_enrol": "Second factor set up",
     "staff.second_factor_reset": "Second factor reset",
 }
-ENTITY_PAGES = {"client": "clients-show-client"}
+ENTITY_PAGES = {"client": "clients-show-client", "group": "groups-show-group"}
 EMPTY = "—"
 
 
