@@ -1,5 +1,6 @@
-"""A group's symbol row edited in place in Chromium: the row turns into a form, a bad value is
-named in the row, a good one is saved and the row shows it, all without a page load."""
+"""The groups area in Chromium: a group's symbol row edited in place (the row turns into a
+form, a bad value is named in the row, a good one is saved and shown), and a commission's tier
+rows added and removed through htmx, all without a page load."""
 
 from __future__ import annotations
 
@@ -20,12 +21,16 @@ def portal(simulator):
     simulator.reset()
 
 
-def test_a_row_is_edited_in_place(page, portal):
+def sign_in(page, portal):
     page.goto(portal.url + "/login/")
     page.fill("#id_username", "ada")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("h1:has-text('Good to see you')")
+
+
+def test_a_row_is_edited_in_place(page, portal):
+    sign_in(page, portal)
     page.goto(portal.url + "/groups/7/symbols/")
     page.evaluate("window.__marker = 'kept'")
     row = page.locator("tr[data-symbol='EURUSD']")
@@ -46,3 +51,26 @@ def test_a_row_is_edited_in_place(page, portal):
     page.reload()
     assert page.locator("tr[data-symbol='EURUSD'] td[data-field='spread']").inner_text() \
         .startswith("9")
+
+
+def test_tier_rows_are_added_and_removed_without_a_page_load(page, portal):
+    sign_in(page, portal)
+    page.goto(portal.url + "/groups/7/commissions/new/")
+    page.evaluate("window.__marker = 'kept'")
+    page.fill("#id_name", "Browser FX")
+    page.fill("#id_tiers-0-value", "9")
+    page.fill("#id_tiers-0-range_to", "10")
+    page.click("button:has-text('Add a tier')")
+    page.wait_for_selector("#id_tiers-1-value")
+    page.fill("#id_tiers-1-value", "2.5")
+    page.fill("#id_tiers-1-range_from", "10")
+    page.click("button:has-text('Add a tier')")
+    page.wait_for_selector("#id_tiers-2-value")
+    page.click("button[aria-label='Remove tier 3']")
+    page.wait_for_selector("#id_tiers-2-value", state="detached")
+    assert page.input_value("#id_tiers-1-value") == "2.5"  # typed values survive the swaps
+    assert page.evaluate("window.__marker") == "kept"
+    page.click("button:has-text('Create commission')")
+    page.wait_for_selector("text=Commission “Browser FX” saved.")
+    tiers = page.locator("#commission-tiers").inner_text()
+    assert "9 USD per lot for 0–10 lots" in tiers and "2.50 USD per lot from 10 lots up" in tiers
