@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from crmportal.omtrader.entities import Group
+from crmportal.omtrader.enums import enum_value
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,13 @@ class Resolved:
     @property
     def root_text(self) -> str:
         return display(self.setting, self.root_value)
+
+
+def enum_label(setting: Setting, value: Any) -> Any:
+    """A code as the form gives it -> its EnumValue, for display."""
+    if setting.enum and isinstance(value, int):
+        return enum_value(setting.enum, value)
+    return value
 
 
 def display(setting: Setting, value: Any) -> str:

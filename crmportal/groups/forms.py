@@ -128,6 +128,10 @@ def initial_of(group: Group) -> dict[str, Any]:
     values = {name: getattr(group, name) for name in BY_NAME}
     for name in ("group_type", "margin_mode"):
         values[name] = values[name].code if values[name] is not None else None
+    for name in ("margin_call", "margin_stop_out"):  # 100.0 -> 100 in the field
+        value = values[name]
+        if value is not None and value == value.to_integral_value():
+            values[name] = value.quantize(Decimal(1))
     values["version"] = group.updated_at.isoformat() if group.updated_at else ""
     return values
 

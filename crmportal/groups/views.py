@@ -161,10 +161,14 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
 
 
 def _preview_context(group: Group, changes: dict, found: impact.Preview) -> dict:
-    labels = {s.name: s.label for s in conditions.SETTINGS}
-    return {"preview": found, "signature": _signature(changes),
-            "levels_change": any(name in changes for name in conditions.LEVELS),
-            "change_rows": [(labels.get(n, n), getattr(group, n), v) for n, v in changes.items()]}
+    rows = []
+    for name, value in changes.items():
+        setting = conditions.BY_NAME[name]
+        after = conditions.enum_label(setting, value)
+        rows.append((setting.label, conditions.display(setting, getattr(group, name)),
+                     conditions.display(setting, after)))
+    return {"preview": found, "signature": _signature(changes), "change_rows": rows,
+            "levels_change": any(name in changes for name in conditions.LEVELS)}
 
 
 def _apply(request, form, group, changes, found, context) -> HttpResponse:
