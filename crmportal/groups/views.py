@@ -32,6 +32,7 @@ from crmportal.staff.stepup import step_up_required
 ACCOUNT_STATES = {"": "Every state", "healthy": "Healthy", "call": "At margin call",
                   "stop": "Stopped out"}
 STATE_CODES = {"healthy": 0, "call": 1, "stop": 2}
+ACCOUNTS_PAGE = 25
 
 
 def currencies(omt) -> set[str]:
@@ -71,7 +72,9 @@ def _accounts_panel(request: HttpRequest, group: Group, accounts, positions) -> 
     if query:
         rows = [a for a in rows if query in f"{a.id} {a.username} {a.holder_name} "
                                              f"{a.client_id}".lower()]
-    paged = paginate([(a, open_count.get(a.id, 0)) for a in rows], request.GET)
+    query = request.GET.copy()
+    query.setdefault("size", str(ACCOUNTS_PAGE))  # a panel of the page: a shorter page
+    paged = paginate([(a, open_count.get(a.id, 0)) for a in rows], query)
     paging = urlencode({"panel": "accounts", "q": query, "state": state, "size": paged.size})
     return {"accounts": paged.page, "account_notices": notices + paged.notices,
             "account_paging": paging,
