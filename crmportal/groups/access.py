@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from crmportal.omtrader.client import get_omtrader
-from crmportal.omtrader.concurrent import gather_each
+from crmportal.omtrader.concurrent import gather, gather_each
 from crmportal.omtrader.entities import Commission, Group, GroupSymbol, Symbol
 from crmportal.staff.scope import group_scope, may_see_group
 
@@ -67,7 +67,9 @@ def visible_symbol_ids(user) -> set[int] | None:
 
 
 def symbol_for(user, symbol_id: int) -> Symbol:
-    visible = visible_symbol_ids(user)
-    if visible is not None and symbol_id not in visible:
+    """The symbol, read together with what the member's groups offer."""
+    got = gather(symbol=lambda: get_omtrader().get_symbol(symbol_id),
+                 visible=lambda: visible_symbol_ids(user))
+    if got["visible"] is not None and symbol_id not in got["visible"]:
         raise Http404(NO_SYMBOL)
-    return get_omtrader().get_symbol(symbol_id)
+    return got["symbol"]
