@@ -131,10 +131,6 @@ def resolve(group: Group, by_id: dict[int, Group],
     return rows
 
 
-def effective(group: Group, by_id: dict[int, Group], name: str) -> Any:
-    return next(r.effective for r in resolve(group, by_id, [BY_NAME[name]]))
-
-
 def descendants(group_id: int, groups: Iterable[Group]) -> list[Group]:
     """Every group below this one (children, their children, ...), each once."""
     by_parent: dict[int | None, list[Group]] = {}

@@ -34,10 +34,6 @@ class Affected:
     now: str
     after: str
 
-    @property
-    def changes(self) -> bool:
-        return self.now != self.after
-
 
 @dataclass(frozen=True)
 class Preview:

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from crmportal.omtrader.concurrent import start
 from crmportal.omtrader.entities import Group, Position, TradingAccount, group_tree
-from crmportal.staff.scope import GroupScope
 
 
 @dataclass
@@ -67,10 +66,6 @@ def figures(omt) -> tuple[dict[int, Figures], datetime]:
 
 def forget_figures(omt) -> None:
     omt.cache.delete(FIGURES_KEY)
-
-
-def in_scope(groups: Sequence[Group], scope: GroupScope) -> list[Group]:
-    return [g for g in groups if g.id in scope]
 
 
 def rows(groups: Sequence[Group], figures: dict[int, Figures]) -> list[Row]:
