@@ -66,10 +66,15 @@ def visible_symbol_ids(user) -> set[int] | None:
     return {row.symbol_id for rows in offered for row in rows}
 
 
-def symbol_for(user, symbol_id: int) -> Symbol:
-    """The symbol, read together with what the member's groups offer."""
-    got = gather(symbol=lambda: get_omtrader().get_symbol(symbol_id),
-                 visible=lambda: visible_symbol_ids(user))
-    if got["visible"] is not None and symbol_id not in got["visible"]:
+def symbol_for(user, symbol_id: int) -> tuple[Symbol, list[tuple[Group, GroupSymbol]]]:
+    """The symbol and what each group of the member's scope makes of it, read together; a
+    member limited to groups sees only symbols one of them offers."""
+    omt = get_omtrader()
+    groups = visible_groups(user)
+    got = gather(symbol=lambda: omt.get_symbol(symbol_id),
+                 offered=lambda: gather_each(omt.list_group_symbols, [g.id for g in groups]))
+    offers = [(g, row) for g, rows in zip(groups, got["offered"], strict=True) for row in rows
+              if row.symbol_id == symbol_id]
+    if not group_scope(user).all and not offers:
         raise Http404(NO_SYMBOL)
-    return got["symbol"]
+    return got["symbol"], offers

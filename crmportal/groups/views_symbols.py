@@ -32,6 +32,7 @@ from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.errors import OMTraderError, Rejected
 from crmportal.paging import paginate
+from crmportal.staff.scope import group_scope
 from crmportal.staff.stepup import step_up_required
 
 
@@ -81,10 +82,11 @@ def _shown(value) -> str:
 @require_GET
 @permission_required(READ, raise_exception=True)
 def symbol_detail(request: HttpRequest, symbol_id: int) -> HttpResponse:
-    symbol = symbol_for(request.user, symbol_id)
+    symbol, offers = symbol_for(request.user, symbol_id)
     fields = [(name.replace("_", " ").capitalize(), _shown(getattr(symbol, name)))
               for name in symbol.__dataclass_fields__]
-    context = {"symbol": symbol, "fields": fields,
+    context = {"symbol": symbol, "fields": fields, "offers": offers,
+               "user_sees_all": group_scope(request.user).all,
                "symbol_class": symbol_classes(get_omtrader()).get(symbol.symbol_class_id, "")}
     return render(request, "groups/symbol_detail.html", context)
 

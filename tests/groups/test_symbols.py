@@ -77,6 +77,10 @@ def test_the_symbol_page_shows_every_field(as_user, client, omt):
     symbol = omt.get_symbol(1)
     text = client.get(reverse("symbols-show-symbol", args=[1])).content.decode()
     assert symbol.symbol in text and "Contract size" in text and "Swap long" in text
+    # What each group in scope makes of it (Live Pro halves the spread in the seed).
+    row = next(r for r in omt.list_group_symbols(7) if r.symbol_id == 1)
+    assert 'id="offer-7"' in text and 'id="offer-4"' in text and 'id="offer-10"' not in text
+    assert f"<td class=\"num\">{row.spread}</td>" in text
     assert client.get(reverse("symbols-show-symbol", args=[9999])).status_code == 404
 
 
