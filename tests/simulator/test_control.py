@@ -54,6 +54,14 @@ def test_it_injects_status_faults_for_the_next_matching_requests(sim, api):
     assert_envelope(api.get(M + "/clients/3"), 200)
 
 
+def test_a_status_fault_may_carry_field_errors(fresh, sim, api):
+    sim.fault(method="PUT", path=M + "/group/{id}", status=400,
+              fields={"margin_call": "too low"})
+    body = assert_envelope(api.put(M + "/group/7", {"desc": "x"}), 400)
+    assert body["data"]["fields"] == {"margin_call": "too low"}
+    assert_envelope(api.put(M + "/group/7", {"desc": "Live Pro"}), 200)
+
+
 def test_it_injects_malformed_bodies(sim, api):
     sim.fault(method="GET", path=M + "/groups", kind="malformed")
     resp = api.get(M + "/groups")
