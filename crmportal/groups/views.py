@@ -50,9 +50,8 @@ def group_list(request: HttpRequest) -> HttpResponse:
     pending = start(figures=lambda: tree.figures(omt))
     groups = visible_groups(request.user)
     figures, read_at = pending.wait()["figures"]
-    return render(request, "groups/group_list.html", {
-        "rows": tree.rows(groups, figures), "read_at": read_at,
-        "may_manage": request.user.has_perm(MANAGE)})
+    return render(request, "groups/group_list.html",
+                  {"rows": tree.rows(groups, figures), "read_at": read_at})
 
 
 def _accounts_panel(request: HttpRequest, group: Group, accounts, positions) -> dict:
