@@ -196,12 +196,15 @@ class TierForm(forms.Form):
     mode = forms.IntegerField(label="Tier mode (code)", required=False, min_value=0,
                               max_value=999, error_messages=WHOLE)
 
-    def __init__(self, *args, currencies: set[str] = frozenset(), **kwargs):
+    def __init__(self, *args, currencies: set[str] = frozenset(),
+                 stored_types: frozenset[int] = frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.currencies = currencies
-        current = self.initial.get("type")
-        self.fields["type"].choices = _code_choices(tiers.TIER_TYPES,
-                                                    current if isinstance(current, int) else None)
+        # Codes the commission already uses stay choosable, so it can still be edited.
+        choices_ = dict(_code_choices(tiers.TIER_TYPES, None))
+        for code in stored_types:
+            choices_.setdefault(code, tiers.UNKNOWN.format(code=code))
+        self.fields["type"].choices = sorted(choices_.items())
 
     def clean_currency(self) -> str:
         return check_currency(self.cleaned_data.get("currency"), self.currencies)
@@ -223,12 +226,13 @@ class BaseTierFormSet(forms.BaseFormSet):
         "too_few_forms": "Add at least one tier.",
     }
 
-    def __init__(self, *args, currencies: set[str] = frozenset(), **kwargs):
-        self.currencies = currencies
+    def __init__(self, *args, currencies: set[str] = frozenset(),
+                 stored_types: frozenset[int] = frozenset(), **kwargs):
+        self.currencies, self.stored_types = currencies, stored_types
         super().__init__(*args, **kwargs)
 
     def get_form_kwargs(self, index):
-        return {"currencies": self.currencies}
+        return {"currencies": self.currencies, "stored_types": self.stored_types}
 
     def filled(self) -> list[TierForm]:
         """The rows that hold a tier, in order (empty added rows are skipped)."""

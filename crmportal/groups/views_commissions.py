@@ -90,19 +90,20 @@ def _form_page(request: HttpRequest, group: Group, commission: Commission | None
     except TooManyFieldsSent:  # thousands of tier rows: refused before any form is built
         return _too_many(request, group, commission, known)
     form = CommissionForm(posted or None, commission=commission, classes=symbol_classes(omt))
+    options = {"prefix": TIER_PREFIX, "currencies": known,
+               "stored_types": frozenset(t.type for t in commission.tiers
+                                         if t.type is not None) if commission else frozenset()}
     op = request.POST.get("tiers-op", "")
     if op:  # add or remove a row: re-render the rows, save nothing
-        formset = TierFormSet(initial=edit_rows(request.POST, op), prefix=TIER_PREFIX,
-                              currencies=known)
+        formset = TierFormSet(initial=edit_rows(request.POST, op), **options)
         context = {"form": form, "formset": formset, "group": group, "commission": commission}
         if wants_partial(request):
             return render(request, "groups/commission_form.html#commission-tiers", context)
         return render(request, "groups/commission_form.html", context)
     if request.method == "POST":
-        formset = TierFormSet(request.POST, prefix=TIER_PREFIX, currencies=known)
+        formset = TierFormSet(request.POST, **options)
     else:
-        formset = TierFormSet(initial=tier_initial(commission), prefix=TIER_PREFIX,
-                              currencies=known)
+        formset = TierFormSet(initial=tier_initial(commission), **options)
     context = {"form": form, "formset": formset, "group": group, "commission": commission}
     if request.method != "POST":
         return render(request, "groups/commission_form.html", context)

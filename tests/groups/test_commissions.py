@@ -155,3 +155,14 @@ def test_omtrader_s_tier_errors_land_on_the_right_row(as_user, client, knobs):
     assert not rows[0].errors
     assert response.context["form"].errors["name"] == ["OMTrader: already taken"]
     assert AuditEntry.objects.get(action="commission.create").outcome == "rejected"
+
+
+def test_a_fee_type_the_commission_already_uses_stays_choosable():
+    from crmportal.groups.forms import TierFormSet
+
+    data = {"tiers-TOTAL_FORMS": "1", "tiers-INITIAL_FORMS": "0", "tiers-0-type": "5",
+            "tiers-0-value": "1", "tiers-0-currency": ""}
+    assert not TierFormSet(data, prefix="tiers").is_valid()
+    kept = TierFormSet(data, prefix="tiers", stored_types=frozenset({5}))
+    assert kept.is_valid() and kept.tiers()[0]["type"] == 5
+    assert "code 5 (its meaning is not documented)" in str(kept.forms[0]["type"])
