@@ -157,9 +157,18 @@ def group_edit(request: HttpRequest, group_id: int) -> HttpResponse:
             return redirect("groups-show-group", group_id=group.id)
         elif request.POST.get("confirm") != _signature(changes):
             context.update(_preview_context(group, changes, found))
+        elif more := _new_stop_outs(request.POST.get("previewed", ""), found):
+            context.update(_preview_context(group, changes, found), more_stop_outs=more)
         else:
             return _apply(request, form, group, changes, found, context)
     return render(request, "groups/group_form.html", context)
+
+
+def _new_stop_outs(previewed: str, found: impact.Preview) -> list[int]:
+    """Accounts that would now be stopped out but were not in the preview the member saw
+    (prices moved meanwhile): the change is previewed again rather than saved."""
+    seen = {int(part) for part in previewed.split(",") if part.strip().isdigit()}
+    return sorted(a.account.id for a in found.stop_outs if a.account.id not in seen)
 
 
 def _preview_context(group: Group, changes: dict, found: impact.Preview) -> dict:

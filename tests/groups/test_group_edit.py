@@ -155,7 +155,15 @@ def test_the_preview_names_exactly_the_accounts_omtrader_then_stops_out(as_user,
 
     before = open_counts()
     assert all(row.positions == before[row.account.id] for row in found.affected)
-    response = client.post(url(7), {**data, "confirm": preview.context["signature"]})
+    # Confirming a preview that showed fewer stop-outs (prices moved meanwhile) saves nothing.
+    shown = sorted(named)[1:]
+    stale = client.post(url(7), {**data, "confirm": preview.context["signature"],
+                                 "previewed": ",".join(map(str, shown))})
+    assert stale.status_code == 200 and stale.context["more_stop_outs"] == sorted(named)[:1]
+    assert "Prices moved since your preview" in stale.content.decode()
+    assert open_counts() == before
+    response = client.post(url(7), {**data, "confirm": preview.context["signature"],
+                                    "previewed": ",".join(map(str, sorted(named)))})
     assert response.status_code == 302
     after = open_counts()
     stopped = {aid for aid, count in before.items() if after.get(aid, 0) < count}
