@@ -26,6 +26,11 @@ ACTIONS = {
     "client.export": "Clients exported",
     "kyc.approve": "KYC approved",
     "kyc.reject": "KYC rejected",
+    "account.create": "Account opened",
+    "account.update": "Account changed",
+    "account.password_reset": "Account password reset",
+    "account.delete": "Account deleted",
+    "account.export": "Accounts exported",
     "staff.create": "Staff member created",
     "staff.update": "Staff member changed",
     "staff.deactivate": "Staff member deactivated",
@@ -33,7 +38,7 @@ ACTIONS = {
     "staff.second_factor_enrol": "Second factor set up",
     "staff.second_factor_reset": "Second factor reset",
 }
-ENTITY_PAGES = {"client": "clients-show-client"}
+ENTITY_PAGES = {"client": "clients-show-client", "account": "accounts-show-account"}
 EMPTY = "—"
 
 
