@@ -31,7 +31,7 @@ def _build_accounts(simulator, django_db_blocker) -> None:
 
 
 @pytest.fixture(scope="session")
-def built_accounts(built_index, django_db_blocker, simulator):
+def built_accounts(built_index, django_db_blocker, simulator):  # noqa: F811
     _build_accounts(simulator, django_db_blocker)
     yield
     with django_db_blocker.unblock():
@@ -40,7 +40,7 @@ def built_accounts(built_index, django_db_blocker, simulator):
 
 
 @pytest.fixture(autouse=True)
-def account_index(built_accounts, upstream, settings):
+def account_index(built_accounts, upstream, settings):  # noqa: F811
     settings.ACCOUNT_INDEX_MAX_AGE = 0
     return upstream
 
