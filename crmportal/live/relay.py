@@ -99,6 +99,7 @@ class Relay(Flushing, Watching):
         self.panels: dict[str, str] = {}  # "risk-g6" -> the panel as last rendered
         self.boards: dict[frozenset[int] | None, float] = {}  # watched board views -> expiry
         self.clients: dict[int, float] = {}  # watched clients -> expiry
+        self.accounts_watched: dict[int, float] = {}  # watched account pages -> expiry
         self._panel_at: dict[str, float] = {}
         self._stale_scopes: set[str] = set()
         self._buffer: list[Event] | None = None
