@@ -52,8 +52,9 @@ class Watch:
         )
 
     def to_message(self) -> dict[str, Any]:
-        return {"groups": None if self.groups is None else sorted(self.groups),
-                "client": self.client, "account": self.account}
+        message = {"groups": None if self.groups is None else sorted(self.groups),
+                   "client": self.client}
+        return message if self.account is None else {**message, "account": self.account}
 
     def audiences(self) -> list[str]:
         if self.kind == "account":
