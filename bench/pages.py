@@ -277,10 +277,14 @@ def _medians(portal, session, reviewer, busy: int, loads: int, rtt: float,
     rows = [("client list, first page", session, "/clients/", {}, 1.3),
             ("client list, search + filter + sort", session, "/clients/",
              {"q": "smith", "status": 9, "sort": "name"}, 1.3),
-            ("KYC queue (Compliance)", reviewer, "/kyc/", {}, 1.3)]
+            ("KYC queue (Compliance)", reviewer, "/kyc/", {}, 1.3),
+            ("account list, first page", session, "/accounts/", {}, 1.3),
+            ("account list, filters + sort", session, "/accounts/",
+             {"group": 6, "positions": "yes", "sort": "-balance"}, 1.3)]
     if with_360:
         rows.append((f"client 360 (client {busy}, busiest)", session, f"/clients/{busy}/",
                      {}, 1.5))
+        rows.append(("account page (account 1)", session, "/accounts/1/", {}, 1.5))
     for label, who, path, params, goal in rows:
         median = _median(who, portal.url + path, loads, **params)
         verdict = "ok" if median / rtt <= goal else "ABOVE GOAL"
