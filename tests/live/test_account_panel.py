@@ -1,0 +1,50 @@
+"""The account page's live money: /ws/live/?account=ID, the account's group in scope; the
+relay pushes accounts/account_detail.html#account-summary for each new account summary."""
+
+from __future__ import annotations
+
+import pytest
+from channels.db import database_sync_to_async
+
+from crmportal.live.relay import Relay
+from crmportal.staff.roles import BACK_OFFICE, SUPERVISOR
+from tests.live.conftest import LiveSocket, running, session_cookie
+from tests.live.test_client_panel import every
+
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
+              pytest.mark.usefixtures("no_embedded_relay")]
+
+
+def busy_account(simulator) -> dict:
+    """An account with an open position (its money moves with the market)."""
+    positions = every(simulator, "positions")
+    accounts = {a["id"]: a for a in every(simulator, "accounts")}
+    return accounts[positions[0]["account_id"]]
+
+
+async def test_it_pushes_the_account_s_money_as_the_market_moves(omtrader, layer, make_staff):
+    omtrader.control(market_paused=True)
+    account = busy_account(omtrader)
+    user = await database_sync_to_async(make_staff)("sv", SUPERVISOR, [account["group_id"]])
+    async with running(Relay(layer=layer)):
+        socket = LiveSocket(f"/ws/live/?account={account['id']}", await session_cookie(user))
+        assert (await socket.connect())[0]
+        marker = f'id="account-summary-{account["id"]}"'
+        await socket.until(lambda t: marker in t, timeout=20, what="the snapshot")
+        seen = len(socket.received)
+        omtrader.step(5)
+        pushed = await socket.until(lambda t: marker in t, timeout=20, what="a push")
+        assert len(socket.received) > seen
+        assert 'id="account-equity"' in pushed and "stop-out" in pushed
+        await socket.close()
+
+
+async def test_it_refuses_an_account_outside_the_member_s_groups(omtrader, layer, make_staff):
+    account = busy_account(omtrader)
+    other = next(g for g in (4, 5, 6, 7, 8, 9) if g != account["group_id"])
+    user = await database_sync_to_async(make_staff)("bo", BACK_OFFICE, [other])
+    socket = LiveSocket(f"/ws/live/?account={account['id']}", await session_cookie(user))
+    connected, _ = await socket.connect()
+    assert not connected
+    missing = LiveSocket("/ws/live/?account=999999", await session_cookie(user))
+    assert not (await missing.connect())[0]
