@@ -272,12 +272,14 @@ class AccountForm(UpstreamErrors, forms.Form):
                 changed[name] = value
         return changed
 
-    def group_move(self) -> Group | None:
-        """The group an edit moves the account to (None: it stays)."""
-        if not self.is_bound or self.account is None:
+    def group_move(self, query=None) -> Group | None:
+        """The group an edit moves the account to (None: it stays): from the posted form, or
+        from `query` (the group select asks while the member chooses)."""
+        source = query if query is not None else self.data if self.is_bound else None
+        if source is None or self.account is None:
             return None
         try:
-            target = int(self.data.get("group_id") or 0)
+            target = int(source.get("group_id") or 0)
         except ValueError:
             return None
         return self.groups.get(target) if target != self.account.group_id else None

@@ -299,6 +299,7 @@ def _show_passwords(request, account: TradingAccount, values: dict, verb: str) -
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers(*PARTIAL_HEADERS)
 @permission_required(CHANGE, raise_exception=True)
 def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account_for_user(request, account_id)
@@ -307,6 +308,9 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
     if account.group_id not in {g.id for g in groups}:  # keep the current group choosable
         groups += [g for g in _groups(omt) if g.id == account.group_id]
     form = AccountForm(request.POST or None, groups=groups, account=account)
+    form.fields["group_id"].widget.attrs.update({
+        "hx-get": request.path, "hx-trigger": "change", "hx-target": "#group-levels",
+        "hx-swap": "outerHTML", "hx-push-url": "false"})
     if request.method == "POST" and form.is_valid():
         changes = form.changes()
         if not changes:
@@ -321,12 +325,14 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Account #{account.id} saved.")
             return redirect("accounts-show-account", account_id=account.id)
-    move = form.group_move()
+    move = form.group_move(request.GET if request.method == "GET" else None)
     context = {"form": form, "account": account, "client": None, "groups": groups,
                "move": move, "below": _below(account, move),
                "group": next((g for g in groups if g.id == account.group_id), None)}
-    return render(request, "accounts/account_form.html", context,
-                  status=400 if form.errors else 200)
+    template = "accounts/account_form.html"
+    if request.method == "GET" and wants_partial(request):  # the group select asks
+        template += "#group-levels"
+    return render(request, template, context, status=400 if form.errors else 200)
 
 
 def _below(account: TradingAccount, group: Group | None) -> str:

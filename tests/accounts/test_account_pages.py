@@ -220,3 +220,22 @@ def test_delete_refused_with_open_positions_then_done(client, backoffice, writes
     response = client.post(reverse("accounts-delete-account", args=[account.id]))
     assert response.status_code == 302
     assert client.get(show(account.id)).status_code == 404
+
+
+def test_choosing_another_group_shows_its_levels_and_warns_below_them(client, backoffice, omt,
+                                                                    seeded_accounts):
+    client.force_login(backoffice)
+    account = next(a for a in seeded_accounts if a.group_id == GROUP and a.margin)
+    live = omt.get_account(account.id)
+    url = reverse("accounts-edit-account", args=[account.id])
+    response = client.get(url, {"group_id": 8}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="group-levels"')
+    assert "Moving to Live VIP: margin call 120.00 %, stop-out 60.00 %" in body
+    # The warning follows the account's margin level (read again: the market moves it).
+    level = omt.get_account(account.id).margin_level
+    if min(level, live.margin_level) >= 120 or max(level, live.margin_level) < 120:
+        assert ("below Live VIP" in body) == (level < 120)
+    page = client.get(url)
+    assert f'hx-get="{url}"' in page.content.decode()
+    assert 'id="group-move"' not in page.content.decode()  # no move chosen yet
