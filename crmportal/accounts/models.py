@@ -20,7 +20,7 @@ class AccountIndex(models.Model):
     leverage = models.IntegerField(null=True)
     trade_type = models.SmallIntegerField(null=True)
     liquidation_status = models.SmallIntegerField(null=True)
-    username = models.CharField(max_length=200, blank=True)
+    username = models.CharField(max_length=200, blank=True, db_index=True)
     holder_name = models.CharField(max_length=400, blank=True)
     email = models.CharField(max_length=200, blank=True)
     client_name = models.CharField(max_length=400, blank=True)

@@ -239,3 +239,32 @@ def test_choosing_another_group_shows_its_levels_and_warns_below_them(client, ba
     page = client.get(url)
     assert f'hx-get="{url}"' in page.content.decode()
     assert 'id="group-move"' not in page.content.decode()  # no move chosen yet
+
+
+MAY_EXPORT = {"backoffice", "compliance", "administrator"}
+
+
+def test_open_export_and_list_by_role_in_scope(client, member, make_client):
+    customer = make_client(preferred_group=GROUP)
+    opened = client.get(reverse("accounts-create-account"), {"client": customer.id})
+    assert opened.status_code == (200 if member.slug in MAY_CHANGE else 403)
+    exported = client.get(reverse("accounts-export-accounts"))
+    assert exported.status_code == (200 if member.slug in MAY_EXPORT else 403)
+    listed = client.get(reverse("accounts-list-accounts")).content.decode()
+    assert ("Open an account" in listed) == (member.slug in MAY_CHANGE)
+    assert ("to CSV" in listed) == (member.slug in MAY_EXPORT)
+
+
+@pytest.mark.parametrize("name", WRITES)
+def test_a_post_out_of_scope_changes_nothing(client, make_staff, cases, omt, name):
+    client.force_login(make_staff("limited-post", BACK_OFFICE, [GROUP]))
+    outside = cases["outside"]
+    before = omt.get_account(outside.id)
+    data = {"group_id": GROUP, "leverage": 7, "which": "user_password", "password_mode": "type",
+            "password": "Some-Pass-123"}
+    response = client.post(reverse(name, args=[outside.id]), data)
+    assert response.status_code == 404
+    after = omt.get_account(outside.id)
+    assert (after.group_id, after.leverage, after.updated_at is not None) == (
+        before.group_id, before.leverage, True)
+    assert not AuditEntry.objects.filter(entity_type="account", entity_id=str(outside.id)).exists()
