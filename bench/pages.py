@@ -81,7 +81,8 @@ def main() -> None:
               f"one daphne process, SQLite, DEBUG {'on' if args.debug else 'off'}")
         busy = _busiest_client(sim)
         for max_age in ("0", "5"):
-            portal = _portal(sim, args.staff, {"CLIENT_INDEX_MAX_AGE": max_age}, args.debug)
+            portal = _portal(sim, args.staff, {"CLIENT_INDEX_MAX_AGE": max_age,
+                                               "ACCOUNT_INDEX_MAX_AGE": max_age}, args.debug)
             try:
                 sessions = [_signed_in(portal, f"bench{i}") for i in range(args.staff)]
                 reviewer = _signed_in(portal, "benchkyc")

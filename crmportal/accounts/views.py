@@ -62,14 +62,14 @@ def _in_scope(request: HttpRequest, account: TradingAccount) -> TradingAccount:
 
 
 def _account_for_user(request: HttpRequest, account_id: int) -> TradingAccount:
-    """The account fresh from OMTrader, when its group is in the member's scope."""
+    """The account fresh from OMTrader for a write: its group must be in the member's scope
+    (exact group scope: what a member sees of an account, they may change), else 404."""
     try:
         account = get_omtrader().get_account(account_id)
     except NotFound:
         index.forget(account_id)
         raise Http404(NOT_FOUND) from None
-    _in_scope(request, account)
-    if not may_write_account(request.user, account):  # the same rule today; kept explicit
+    if not may_write_account(request.user, account):
         raise Http404(NOT_FOUND)
     return account
 
