@@ -29,9 +29,9 @@ MONEY_LIMIT = Decimal("1e15")
 YES_NO = [("", "Any"), ("yes", "With open positions"), ("no", "Without open positions")]
 
 
-def _money_field(label: str) -> forms.DecimalField:
+def _money_field(label: str, minimum: Decimal = -MONEY_LIMIT) -> forms.DecimalField:
     return forms.DecimalField(required=False, label=label, max_digits=24, decimal_places=8,
-                              min_value=-MONEY_LIMIT, max_value=MONEY_LIMIT)
+                              min_value=minimum, max_value=MONEY_LIMIT)
 
 
 class AccountFilterForm(forms.Form):
@@ -206,12 +206,12 @@ class AccountForm(UpstreamErrors, forms.Form):
     address = forms.CharField(required=False, max_length=400)
     enable_risk_management = forms.BooleanField(required=False,
                                                 label="Risk management limits on")
-    max_day_loss = _money_field("Max day loss")
-    max_day_profit = _money_field("Max day profit")
-    max_week_loss = _money_field("Max week loss")
-    max_week_profit = _money_field("Max week profit")
-    max_month_loss = _money_field("Max month loss")
-    max_month_profit = _money_field("Max month profit")
+    max_day_loss = _money_field("Max day loss", Decimal(0))
+    max_day_profit = _money_field("Max day profit", Decimal(0))
+    max_week_loss = _money_field("Max week loss", Decimal(0))
+    max_week_profit = _money_field("Max week profit", Decimal(0))
+    max_month_loss = _money_field("Max month loss", Decimal(0))
+    max_month_profit = _money_field("Max month profit", Decimal(0))
 
     def __init__(self, *args, groups: list[Group], client: Client | None = None,
                  account: TradingAccount | None = None, **kwargs):
@@ -226,8 +226,6 @@ class AccountForm(UpstreamErrors, forms.Form):
             _password_fields(self, "investor_password", "Investor password", True)
         else:
             self.fields["username"].disabled = True
-        for name in LIMITS:
-            self.fields[name].min_value = 0
 
     def sections(self):
         """(legend, bound fields) in the order the form shows them."""

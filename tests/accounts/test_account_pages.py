@@ -268,3 +268,18 @@ def test_a_post_out_of_scope_changes_nothing(client, make_staff, cases, omt, nam
     assert (after.group_id, after.leverage, after.updated_at is not None) == (
         before.group_id, before.leverage, True)
     assert not AuditEntry.objects.filter(entity_type="account", entity_id=str(outside.id)).exists()
+
+
+def test_bad_limits_and_leverage_are_refused_on_the_form(client, backoffice, cases):
+    client.force_login(backoffice)
+    url = reverse("accounts-edit-account", args=[cases["inside"].id])
+    form = client.get(url).context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    data.pop("enable_risk_management", None)
+    for field, value in (("max_day_loss", "-5"), ("max_week_profit", "NaN"),
+                         ("max_month_loss", "1e309"), ("leverage", "9000"),
+                         ("max_day_profit", "1.123456789")):
+        response = client.post(url, {**data, field: value})
+        assert response.status_code == 400, field
+        assert response.context["form"].errors[field], field
+    assert not AuditEntry.objects.filter(action="account.update").exists()
