@@ -283,3 +283,17 @@ def test_bad_limits_and_leverage_are_refused_on_the_form(client, backoffice, cas
         assert response.status_code == 400, field
         assert response.context["form"].errors[field], field
     assert not AuditEntry.objects.filter(action="account.update").exists()
+
+
+def test_no_password_reaches_any_log(client, backoffice, make_client, writes, caplog):
+    customer = make_client(preferred_group=GROUP)
+    client.force_login(backoffice)
+    caplog.set_level("DEBUG")
+    data = _open_form(client, customer.id, group_id=GROUP, user_password_mode="type",
+                      user_password="Logged-Never-77", investor_password_mode="type",
+                      investor_password="Also-Never-88")
+    response = client.post(f"{reverse('accounts-create-account')}?client={customer.id}", data)
+    assert response.status_code == 200
+    assert "Logged-Never-77" in response.content.decode()  # shown once, to the member
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert caplog.records and "Logged-Never-77" not in logged and "Also-Never-88" not in logged
