@@ -179,8 +179,16 @@ class LiveConsumer(AsyncWebsocketConsumer):
         group = _one_id(query, "group")
         account = _one_id(query, "account")
         if account is not None:
-            await _access(user, "staff.view_clients")
-            return await asyncio.to_thread(_account_view, user, account)
+            allowed = await _access(user, "staff.view_clients")
+            try:
+                return await asyncio.to_thread(_account_view, user, account)
+            except OMTraderError:
+                if current is None:
+                    raise
+                kept = {g for g in current.groups or () if allowed is None or g in allowed}
+                if not kept:
+                    raise Refused(f"account {account} is outside the member's groups") from None
+                return Watch("account", frozenset(kept), account=account)
         if client is not None:
             allowed = await _access(user, "staff.view_clients")
             try:

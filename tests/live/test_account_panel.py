@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async
 
+from crmportal.live.consumers import FORBIDDEN
 from crmportal.live.relay import Relay
+from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import BACK_OFFICE, SUPERVISOR
-from tests.live.conftest import LiveSocket, running, session_cookie
+from tests.live.conftest import LiveSocket, StandIn, running, session_cookie
 from tests.live.test_client_panel import every
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -48,3 +50,19 @@ async def test_it_refuses_an_account_outside_the_member_s_groups(omtrader, layer
     assert not connected
     missing = LiveSocket("/ws/live/?account=999999", await session_cookie(user))
     assert not (await missing.connect())[0]
+
+
+async def test_it_ends_when_the_account_s_group_leaves_the_scope(omtrader, layer, make_staff):
+    account = busy_account(omtrader)
+    other = next(g for g in (4, 5, 6, 7, 8, 9) if g != account["group_id"])
+    user = await database_sync_to_async(make_staff)("bo", BACK_OFFICE, [account["group_id"]])
+    relay = await StandIn(layer).start()
+    socket = LiveSocket(f"/ws/live/?account={account['id']}", await session_cookie(user))
+    assert (await socket.connect())[0]
+    request = await relay.answer()
+    assert request["view"] == {"groups": [account["group_id"]], "client": None,
+                               "account": account["id"]}
+    profile = await database_sync_to_async(StaffProfile.objects.get)(user=user)
+    profile.group_ids = [other]
+    await database_sync_to_async(profile.save)()
+    assert await socket.close_code(timeout=5) == FORBIDDEN
