@@ -177,11 +177,10 @@ class Flushing:
     def _render_accounts(self, add) -> None:
         """The money of each watched account page whose summary came since the last flush."""
         for account_id in list(self.accounts_watched):
-            event = self.state.unsettled.pop(account_id, None)
-            if event is None:
+            if account_id not in self.state.unsettled:
                 continue
-            summary = self.state.accounts[account_id] = event.summary
-            if summary.group_id is not None:
+            summary = self.state.settle_account(account_id)
+            if summary is not None and summary.group_id is not None:
                 add((account_audience(account_id, summary.group_id),),
                     f"account-summary-{account_id}", render.account_summary(self.state, summary))
 
@@ -268,8 +267,7 @@ class Flushing:
         if view.kind == "client":
             return [render.client_panel(rows_html, self.status, empty)]
         if view.kind == "account":
-            self.state.settle()
-            summary = self.state.accounts.get(view.account)
+            summary = self.state.settle_account(view.account)
             return [render.account_summary(self.state, summary)] if summary else []
         flow = []
         for scope in self._scopes_of(view.groups):

@@ -66,3 +66,17 @@ async def test_it_ends_when_the_account_s_group_leaves_the_scope(omtrader, layer
     profile.group_ids = [other]
     await database_sync_to_async(profile.save)()
     assert await socket.close_code(timeout=5) == FORBIDDEN
+
+
+def test_only_the_watched_account_s_summary_is_parsed_and_a_bad_one_is_skipped():
+    from crmportal.live.state import BoardState
+    from crmportal.omtrader.stream import AccountSummaryEvent
+
+    state = BoardState()
+    state.apply(AccountSummaryEvent({"id": 1, "group_id": 6, "balance": 12.5,
+                                     "currency_digits": 2}))
+    state.apply(AccountSummaryEvent({"id": 2, "group_id": 6, "balance": "not money"}))
+    state.apply(AccountSummaryEvent({"id": 3, "group_id": 6, "balance": 7}))
+    assert str(state.settle_account(1).balance) == "12.50"
+    assert state.settle_account(2) is None and state.bad_payloads == 1
+    assert 3 in state.unsettled  # nobody asked for it: still waiting, unparsed
