@@ -152,6 +152,22 @@ def test_opening_for_a_client_out_of_scope_is_missing(client, make_staff, make_c
     assert client.get(reverse("accounts-create-account"), {"client": "x"}).status_code == 400
 
 
+def test_an_upstream_refusal_lands_on_its_field_of_the_form(client, backoffice, make_client,
+                                                             writes, omt):
+    first = make_client(preferred_group=GROUP)
+    omt.create_account({"client_id": first.id, "group_id": GROUP, "username": "taken-login"})
+    customer = make_client(preferred_group=GROUP)
+    client.force_login(backoffice)
+    data = _open_form(client, customer.id, group_id=GROUP, username="taken-login")
+    response = client.post(f"{reverse('accounts-create-account')}?client={customer.id}", data)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert "already taken" in " ".join(errors["username"])
+    assert 'id="id_username-errors"' in response.content.decode()
+    entry = AuditEntry.objects.filter(action="account.create").latest("id")
+    assert entry.outcome == AuditEntry.Outcome.REJECTED and entry.entity_id == ""
+
+
 def test_upstream_field_errors_land_on_fields(backoffice, make_client, writes):
     customer = make_client(preferred_group=GROUP)
     with pytest.raises(Rejected) as refused:
