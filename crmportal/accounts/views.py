@@ -4,8 +4,6 @@ is in the member's scope; out of scope answers like missing (404)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.handlers.asgi import ASGIRequest
@@ -36,6 +34,7 @@ from crmportal.audit import present
 from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
 from crmportal.clients.export import in_async
+from crmportal.clients.views import _query, _symbol_codes
 from crmportal.errors import failed_write, panel_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.client import get_omtrader
@@ -85,11 +84,6 @@ def _writable_groups(request: HttpRequest, omt) -> list[Group]:
     """Client groups (type 0) in the member's scope: where an account may be opened."""
     return [g for g in _groups(omt) if (g.group_type is None or g.group_type.code == 0)
             and not g.is_root and may_see_group(request.user, g.id)]
-
-
-def _query(data: dict, **extra) -> str:
-    values = {k: v for k, v in {**data, **extra}.items() if v not in (None, "")}
-    return urlencode(values)
 
 
 # -- the list and its export -------------------------------------------------------------------
@@ -232,13 +226,6 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
            for panel, error in overview.failed.items()},
     }
     return render(request, "accounts/account_detail.html", context)
-
-
-def _symbol_codes(omt) -> dict[int, str]:
-    try:
-        return {sid: symbol.symbol for sid, symbol in omt.symbols_by_id().items()}
-    except OMTraderError:
-        return {}
 
 
 # -- open, edit, password, delete --------------------------------------------------------------
