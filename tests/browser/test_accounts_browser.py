@@ -65,6 +65,11 @@ def test_open_an_account_for_a_client_and_see_it_on_the_client_360(page, portal,
     assert len(links) == 1 and links[0].isdigit()
     assert links[0] == account_id
     assert password not in page.content()  # shown once, on its own page only
+    # Editing: choosing another group shows its levels before anything is saved.
+    page.goto(f"{portal.url}/accounts/{account_id}/edit/")
+    page.select_option("#id_group_id", "8")
+    page.wait_for_selector("#group-move")
+    assert "Live VIP: margin call 120.00 %, stop-out 60.00 %" in page.inner_text("#group-move")
 
 
 def test_the_account_page_money_changes_when_the_market_moves(page, portal,
