@@ -343,7 +343,8 @@ class Relay(Flushing, Watching):
         return {
             "epoch": self.epoch, "status": self.status.state, "ready": self.ready,
             "positions": len(self.state.positions), "accounts": len(self.state.accounts),
-            "watching": {"boards": len(self.boards), "clients": len(self.clients)},
+            "watching": {"boards": len(self.boards), "clients": len(self.clients),
+                         "accounts": len(self.accounts_watched)},
             **self.counters.__dict__,
             "stream": self.stream.counters.__dict__ if self.stream else None,
         }

@@ -28,7 +28,8 @@ async def test_it_pushes_the_account_s_money_as_the_market_moves(omtrader, layer
     omtrader.control(market_paused=True)
     account = busy_account(omtrader)
     user = await database_sync_to_async(make_staff)("sv", SUPERVISOR, [account["group_id"]])
-    async with running(Relay(layer=layer)):
+    relay = Relay(layer=layer)
+    async with running(relay):
         socket = LiveSocket(f"/ws/live/?account={account['id']}", await session_cookie(user))
         assert (await socket.connect())[0]
         marker = f'id="account-summary-{account["id"]}"'
@@ -38,6 +39,7 @@ async def test_it_pushes_the_account_s_money_as_the_market_moves(omtrader, layer
         pushed = await socket.until(lambda t: marker in t, timeout=20, what="a push")
         assert len(socket.received) > seen
         assert 'id="account-equity"' in pushed and "stop-out" in pushed
+        assert relay.stats()["watching"]["accounts"] == 1
         await socket.close()
 
 
