@@ -86,7 +86,8 @@ def main() -> None:
               f"one daphne process, SQLite, DEBUG {'on' if args.debug else 'off'}")
         busy = _busiest_client(sim)
         for max_age in ("0", "5"):
-            portal = _portal(sim, args.staff, {"CLIENT_INDEX_MAX_AGE": max_age}, args.debug)
+            portal = _portal(sim, args.staff, {"CLIENT_INDEX_MAX_AGE": max_age,
+                                               "ACCOUNT_INDEX_MAX_AGE": max_age}, args.debug)
             try:
                 sessions = [_signed_in(portal, f"bench{i}") for i in range(args.staff)]
                 reviewer = _signed_in(portal, "benchkyc")
@@ -104,6 +105,7 @@ def main() -> None:
         sim.stop()
     if args.scale:
         _index_at_scale(args.scale)
+        _accounts_at_scale(args.scale)
 
 
 def _throughput_only(args) -> None:
@@ -349,10 +351,14 @@ def _medians(portal, session, reviewer, busy: int, loads: int, rtt: float,
     rows = [("client list, first page", session, "/clients/", {}, 1.3),
             ("client list, search + filter + sort", session, "/clients/",
              {"q": "smith", "status": 9, "sort": "name"}, 1.3),
-            ("KYC queue (Compliance)", reviewer, "/kyc/", {}, 1.3)]
+            ("KYC queue (Compliance)", reviewer, "/kyc/", {}, 1.3),
+            ("account list, first page", session, "/accounts/", {}, 1.3),
+            ("account list, filters + sort", session, "/accounts/",
+             {"group": 6, "positions": "yes", "sort": "-balance"}, 1.3)]
     if with_360:
         rows.append((f"client 360 (client {busy}, busiest)", session, f"/clients/{busy}/",
                      {}, 1.5))
+        rows.append(("account page (account 1)", session, "/accounts/1/", {}, 1.5))
     for label, who, path, params, goal in rows:
         median = _median(who, portal.url + path, loads, **params)
         verdict = "ok" if median / rtt <= goal else "ABOVE GOAL"
@@ -455,6 +461,75 @@ def _index_at_scale(count: int) -> None:
             found = page.paginator.count
             samples.append(time.perf_counter() - started)
         print(f"  {label:<34} {statistics.median(samples) * 1000:7.1f} ms  ({found:,} match)")
+
+
+def _accounts_at_scale(count: int) -> None:
+    """The account list's database work over `count` indexed accounts (after _index_at_scale,
+    in its database)."""
+    from django.core.paginator import Paginator
+    from django.db import connection
+    from django.http import QueryDict
+
+    from crmportal.accounts import index
+    from crmportal.accounts.forms import AccountFilterForm
+    from crmportal.staff.members import create_staff
+
+    _fill_accounts(connection.settings_dict["NAME"], count)
+    everyone = create_staff("all-accounts", "Back office", PASSWORD, all_groups=True)
+    scoped = create_staff("scoped-accounts", "Back office", PASSWORD, group_ids=[7])
+    print(f"\nAccount list database work over {count:,} indexed accounts (SQLite, median of 20):")
+    cases = [("no filter, newest first", everyone, ""),
+             ("search a holder name", everyone, "q=chen"),
+             ("search an account number", everyone, f"q={count // 2}"),
+             ("group + with positions + by balance", everyone,
+              "group=6&positions=yes&sort=-balance"),
+             ("margin level below 150", everyone, "level_below=150&sort=level"),
+             ("balance 1,000-5,000, page 40", everyone,
+              "balance_min=1000&balance_max=5000&page=40"),
+             ("EUR by equity", everyone, "currency=EUR&sort=-equity"),
+             ("scoped member (group 7), search", scoped, "q=smith")]
+    for label, user, query in cases:
+        samples, found = [], 0
+        for _ in range(20):
+            started = time.perf_counter()
+            form, _ = AccountFilterForm.parse(QueryDict(query))
+            rows = form.order(form.filter(index.visible_to(user))).defer("search_text")
+            page = Paginator(rows, 50).get_page(QueryDict(query).get("page", 1))
+            list(page)
+            found = page.paginator.count
+            samples.append(time.perf_counter() - started)
+        print(f"  {label:<38} {statistics.median(samples) * 1000:7.1f} ms  ({found:,} match)")
+
+
+def _fill_accounts(path: str, count: int) -> None:
+    rng = random.Random(11)
+    first = ["Maria", "John", "Wei", "Olga", "Ahmed", "Sofia", "Luca", "Hana", "Omar", "Emma"]
+    family = ["Smith", "Garcia", "Chen", "Muller", "Rossi", "Khan"] + [
+        f"Name{i}" for i in range(400)]
+    now = "2026-01-01 00:00:00"
+    rows = []
+    for aid in range(1, count + 1):
+        f, fam = rng.choice(first), rng.choice(family)
+        group = rng.randrange(4, 10)
+        balance = round(rng.uniform(0, 50_000), 2)
+        margin = round(rng.uniform(0, balance / 4), 2) if rng.random() < 0.4 else 0.0
+        equity = round(balance + rng.uniform(-500, 500), 2)
+        level = round(equity / margin * 100, 2) if margin else 0.0
+        holder = f"{f} {fam}"
+        email = f"{f}.{fam}{aid}@example.com".lower()
+        rows.append((aid, aid, group, "EUR" if group == 5 else "USD", 2, 100, int(group in (4, 5)),
+                     0, str(aid), holder, email, holder, balance, 0.0, equity, margin,
+                     round(equity - margin, 2), level, round(equity - balance, 2), now, now,
+                     f"{aid} {holder} {email} {holder} client:{aid}".lower(), now))
+    db = sqlite3.connect(path)
+    db.executemany("INSERT INTO accounts_accountindex (id, client_id, group_id, currency, "
+                   "currency_digits, leverage, trade_type, liquidation_status, username, "
+                   "holder_name, email, client_name, balance, credit, equity, margin, "
+                   "margin_free, margin_level, profit, created_at, updated_at, search_text, "
+                   f"synced_at) VALUES ({','.join('?' * 23)})", rows)
+    db.commit()
+    db.execute("ANALYZE")
+    db.close()
 
 
 def _fill(path: str, count: int) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from crmportal.staff.members import role_of
 AREAS = [
     ("Dashboard", "home", None),
     ("Clients", "clients-list-clients", "staff.view_clients"),
+    ("Accounts", "accounts-list-accounts", "staff.view_clients"),
     ("KYC queue", "kyc-list-queue", "staff.review_kyc"),
     ("Live board", "live-show-board", "staff.view_live_board"),
     ("Groups", "groups-list-groups", "staff.view_trading"),

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "crmportal.live",
     "crmportal.clients",
     "crmportal.groups",
+    "crmportal.accounts",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,9 @@ KYC_REJECTION_REASONS = _reasons(env_list(
     "name_mismatch:Name does not match the document,address_unverified:Address not verified,"
     "sanctions_match:Sanctions or PEP match,other:Other (explain in the note)",
 ))
+
+# Trading accounts (crmportal/accounts): how often the account list asks OMTrader what changed.
+ACCOUNT_INDEX_MAX_AGE = env_int("ACCOUNT_INDEX_MAX_AGE", 5, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("crmportal.staff.urls")),
     path("", include("crmportal.clients.urls")),
     path("", include("crmportal.groups.urls")),
+    path("", include("crmportal.accounts.urls")),
 ]
 
 handler403 = "crmportal.views.permission_denied"

@@ -137,9 +137,14 @@ async def get_account(request: web.Request) -> Result:
     return Result(get_or_404(sim(request).store.accounts, "account", ident(request)))
 
 
-def _account_checks(s: Simulator) -> Any:
+def _account_checks(s: Simulator, own_id: int | None = None) -> Any:
     def check(data: dict[str, Any]) -> dict[str, str]:
         errors: dict[str, str] = {}
+        username = data.get("username")
+        if isinstance(username, str) and username and any(
+                a["user"]["username"] == username and a["id"] != own_id
+                for a in s.store.accounts.values()):
+            errors["username"] = f"username {username!r} is already taken"
         cid = data.get("client_id")
         if _is_int(cid) and cid not in s.store.clients:
             errors["client_id"] = f"unknown client {cid}"
@@ -185,7 +190,7 @@ async def update_account(request: web.Request) -> Result:
     s = sim(request)
     account = get_or_404(s.store.accounts, "account", ident(request))
     fields = V.validate(await read_json(request), V.ACCOUNT, partial=True,
-                        extra=_account_checks(s))
+                        extra=_account_checks(s, account["id"]))
     s.store.move_account(account, fields.get("group_id"), fields.get("client_id"))
     if "group_id" in fields:
         group = s.store.groups[account["group_id"]]

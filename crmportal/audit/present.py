@@ -31,6 +31,11 @@ ACTIONS = {
     "commission.update": "Commission changed",
     "commission.delete": "Commission deleted",
     "group_symbol.update": "Group symbol changed",
+    "account.create": "Account opened",
+    "account.update": "Account changed",
+    "account.password_reset": "Account password reset",
+    "account.delete": "Account deleted",
+    "account.export": "Accounts exported",
     "staff.create": "Staff member created",
     "staff.update": "Staff member changed",
     "staff.deactivate": "Staff member deactivated",
@@ -38,7 +43,8 @@ ACTIONS = {
     "staff.second_factor_enrol": "Second factor set up",
     "staff.second_factor_reset": "Second factor reset",
 }
-ENTITY_PAGES = {"client": "clients-show-client", "group": "groups-show-group"}
+ENTITY_PAGES = {"client": "clients-show-client", "account": "accounts-show-account",
+                "group": "groups-show-group"}
 EMPTY = "—"
 
 

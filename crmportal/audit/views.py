@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
 
+from crmportal.accounts import index as account_index
 from crmportal.audit import present, tally
 from crmportal.audit.forms import AuditFilterForm
 from crmportal.audit.models import AuditEntry
@@ -29,6 +30,8 @@ def _entries_for(user):
     if not group_scope(user).all:
         visible = index.visible_to(user).annotate(text_id=Cast("id", CharField()))
         about_clients = Q(entity_type="client", entity_id__in=visible.values("text_id"))
+        accounts = account_index.visible_to(user).annotate(text_id=Cast("id", CharField()))
+        about_clients |= Q(entity_type="account", entity_id__in=accounts.values("text_id"))
     if user.has_perm("staff.manage_staff"):
         return entries.filter(about_clients | ~Q(entity_type__in=SCOPED_ENTITY_TYPES))
     return entries.filter(about_clients)

@@ -313,6 +313,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "status_badge": STATUS_BADGES.get(client.status.code if client.status else None, "muted"),
         "may_change": request.user.has_perm("staff.change_clients") and seen.may_write,
         "may_decide": request.user.has_perm("staff.review_kyc") and seen.may_write,
+        "may_open_account": request.user.has_perm("staff.change_accounts"),
         "shared_write_refused": not seen.may_write,
         "may_see_sensitive": sensitive,
         **{f"{panel}_error": panel_failed(error, PANEL_NAMES[panel])

@@ -3,6 +3,7 @@
     /ws/live/              the board: every group the member may see
     /ws/live/?group=6      the board, one group
     /ws/live/?client=12    one client's open positions (the client 360 panel)
+    /ws/live/?account=7    one account's money (the account page)
 
 Who may connect: a signed-in, active member whose session is current (not idle past
 SESSION_IDLE_TIMEOUT) and who holds fewer than LIVE_MAX_SOCKETS_PER_MEMBER sockets (sockets.py);
@@ -59,7 +60,7 @@ from crmportal.live.publish import BROADCAST, member_audience, unpack
 from crmportal.live.render import KINDS, Scope, Status, kind_of
 from crmportal.live.watches import Watch
 from crmportal.omtrader.errors import NotFound, OMTraderError
-from crmportal.staff.scope import client_scope, group_scope
+from crmportal.staff.scope import client_scope, group_scope, may_see_group
 from crmportal.staff.sessions import idle_expired
 from crmportal.staff.twofactor import needs_second_factor
 
@@ -176,6 +177,18 @@ class LiveConsumer(AsyncWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         client = _one_id(query, "client")
         group = _one_id(query, "group")
+        account = _one_id(query, "account")
+        if account is not None:
+            allowed = await _access(user, "staff.view_clients")
+            try:
+                return await asyncio.to_thread(_account_view, user, account)
+            except OMTraderError:
+                if current is None:
+                    raise
+                kept = {g for g in current.groups or () if allowed is None or g in allowed}
+                if not kept:
+                    raise Refused(f"account {account} is outside the member's groups") from None
+                return Watch("account", frozenset(kept), account=account)
         if client is not None:
             allowed = await _access(user, "staff.view_clients")
             try:
@@ -472,6 +485,19 @@ def _client_view(user, client_id: int) -> Watch:
         raise Refused(f"client {client_id} is outside the member's groups")
     groups = {a.group_id for a in seen.accounts if a.group_id is not None}
     return Watch("client", frozenset(groups), client_id)
+
+
+def _account_view(user, account_id: int) -> Watch:
+    """The account page's money: the account's group must be in the member's scope."""
+    from crmportal.omtrader.client import get_omtrader
+
+    try:
+        account = get_omtrader().get_account(account_id)
+    except NotFound:
+        raise Refused(f"account {account_id} does not exist") from None
+    if account.group_id is None or not may_see_group(user, account.group_id):
+        raise Refused(f"account {account_id} is outside the member's groups")
+    return Watch("account", frozenset({account.group_id}), account=account_id)
 
 
 def _scope_keys(view: Watch) -> set[str]:

@@ -18,7 +18,13 @@ from typing import Any
 
 from crmportal.live import render
 from crmportal.live.coalesce import RowLimiter
-from crmportal.live.publish import ALL, Publisher, client_audience, group_audience
+from crmportal.live.publish import (
+    ALL,
+    Publisher,
+    account_audience,
+    client_audience,
+    group_audience,
+)
 from crmportal.live.render import Scope, Status
 from crmportal.live.state import BoardState, LivePosition
 from crmportal.live.watches import Watch
@@ -50,6 +56,7 @@ class Flushing:
     published: dict[int, tuple]
     panels: dict[str, str]
     clients: dict[int, float]
+    accounts_watched: dict[int, float]
     boards: dict[frozenset[int] | None, float]
     _panel_at: dict[str, float]
     _stale_scopes: set[str]
@@ -127,6 +134,7 @@ class Flushing:
         else:
             state.dirty_rows.clear()  # nobody looks: render on demand when someone does
             self.published.clear()
+        self._render_accounts(add)
         # Rows first; the panels after, so a panel's rendering never holds rows back.
         await self._publish_items(items)
         self._stale_scopes.update(f"g{g}" for g in changed_groups)
@@ -165,6 +173,16 @@ class Flushing:
             if rendered >= ROW_BUDGET:
                 break
         self.counters.rows_rendered += rendered
+
+    def _render_accounts(self, add) -> None:
+        """The money of each watched account page whose summary came since the last flush."""
+        for account_id in list(self.accounts_watched):
+            if account_id not in self.state.unsettled:
+                continue
+            summary = self.state.settle_account(account_id)
+            if summary is not None and summary.group_id is not None:
+                add((account_audience(account_id, summary.group_id),),
+                    f"account-summary-{account_id}", render.account_summary(self.state, summary))
 
     async def _publish_items(self, items: dict[str, list[tuple[str, str]]]) -> None:
         if not items:
@@ -248,6 +266,9 @@ class Flushing:
         empty = "No open positions." if self.ready else ""
         if view.kind == "client":
             return [render.client_panel(rows_html, self.status, empty)]
+        if view.kind == "account":
+            summary = self.state.settle_account(view.account)
+            return [render.account_summary(self.state, summary)] if summary else []
         flow = []
         for scope in self._scopes_of(view.groups):
             for kind in PANELS:

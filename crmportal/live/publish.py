@@ -5,6 +5,7 @@ Group names are built from ids only, never from input:
     live.all                       every group (staff without a group limit)
     live.group.<group_id>          one OMTrader group
     live.client.<client_id>.<group_id>   one client's rows in one group (client 360 panel)
+    live.account.<account_id>.<group_id> one account's money (the account page)
     live.broadcast                 relay status and "resync" to every socket
     live.relay                     the active relay's inbox (snapshot requests, watches)
     live.member.<user_id>          every socket of one staff member (sign-out, re-check)
@@ -33,6 +34,10 @@ def group_audience(group_id: int) -> str:
 
 def client_audience(client_id: int, group_id: int) -> str:
     return f"live.client.{int(client_id)}.{int(group_id)}"
+
+
+def account_audience(account_id: int, group_id: int) -> str:
+    return f"live.account.{int(account_id)}.{int(group_id)}"
 
 
 def member_audience(user_id: int) -> str:

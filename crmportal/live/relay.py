@@ -99,6 +99,7 @@ class Relay(Flushing, Watching):
         self.panels: dict[str, str] = {}  # "risk-g6" -> the panel as last rendered
         self.boards: dict[frozenset[int] | None, float] = {}  # watched board views -> expiry
         self.clients: dict[int, float] = {}  # watched clients -> expiry
+        self.accounts_watched: dict[int, float] = {}  # watched account pages -> expiry
         self._panel_at: dict[str, float] = {}
         self._stale_scopes: set[str] = set()
         self._buffer: list[Event] | None = None
@@ -342,7 +343,8 @@ class Relay(Flushing, Watching):
         return {
             "epoch": self.epoch, "status": self.status.state, "ready": self.ready,
             "positions": len(self.state.positions), "accounts": len(self.state.accounts),
-            "watching": {"boards": len(self.boards), "clients": len(self.clients)},
+            "watching": {"boards": len(self.boards), "clients": len(self.clients),
+                         "accounts": len(self.accounts_watched)},
             **self.counters.__dict__,
             "stream": self.stream.counters.__dict__ if self.stream else None,
         }

@@ -206,6 +206,13 @@ def client_panel(rows_html: list[str], value: Status, empty_text: str = "") -> s
         {"rows": rows_html, "empty_text": empty_text, "status": value})
 
 
+def account_summary(state: BoardState, summary) -> str:
+    """The account page's money (accounts/account_detail.html#account-summary): the same
+    partial renders the page and the push."""
+    return get_template("accounts/account_detail.html#account-summary").render(
+        {"summary": summary, "group": state.groups.get(summary.group_id)})
+
+
 def feed_row(item: FeedItem) -> str:
     return render("feed-row", {"f": {
         "n": _text(item.n), "at": item.at, "badge": item.badge, "label": item.label,

@@ -280,6 +280,17 @@ class BoardState:
                 self.bad_payloads += 1
                 log.warning("live relay: skipped %s", bad)
 
+    def settle_account(self, account_id: int) -> AccountSummary | None:
+        """This account's newest summary, parsed now if it waits (the account page)."""
+        event = self.unsettled.pop(account_id, None)
+        if event is not None:
+            try:
+                self.accounts[account_id] = event.summary
+            except BadFrame as bad:
+                self.bad_payloads += 1
+                log.warning("live relay: skipped %s", bad)
+        return self.accounts.get(account_id)
+
     def _regroup(self, account_id: int) -> None:
         """The account's group became known or changed: its rows move with it."""
         group_id = self.account_group.get(account_id)

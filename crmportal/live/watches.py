@@ -13,7 +13,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from crmportal.live.publish import ALL, Publisher, client_audience, group_audience
+from crmportal.live.publish import (
+    ALL,
+    Publisher,
+    account_audience,
+    client_audience,
+    group_audience,
+)
 from crmportal.live.render import Scope
 from crmportal.live.state import BoardState
 
@@ -24,27 +30,35 @@ WATCH_TTL = 75.0
 
 @dataclass(frozen=True)
 class Watch:
-    """What one socket shows: the board (all groups, or some) or one client's positions."""
+    """What one socket shows: the board (all groups, or some), one client's positions or
+    one account's money (its group in `groups`)."""
 
-    kind: str  # board or client
+    kind: str  # board, client or account
     groups: frozenset[int] | None  # None: every group
     client: int | None = None
+    account: int | None = None
 
     @classmethod
     def from_message(cls, data: dict[str, Any]) -> Watch:
         groups = data.get("groups")
         client = data.get("client")
+        account = data.get("account")
         return cls(
-            kind="client" if client is not None else "board",
+            kind="account" if account is not None else
+            "client" if client is not None else "board",
             groups=None if groups is None else frozenset(int(g) for g in groups),
             client=None if client is None else int(client),
+            account=None if account is None else int(account),
         )
 
     def to_message(self) -> dict[str, Any]:
-        return {"groups": None if self.groups is None else sorted(self.groups),
-                "client": self.client}
+        message = {"groups": None if self.groups is None else sorted(self.groups),
+                   "client": self.client}
+        return message if self.account is None else {**message, "account": self.account}
 
     def audiences(self) -> list[str]:
+        if self.kind == "account":
+            return [account_audience(self.account, g) for g in sorted(self.groups or ())]
         if self.kind == "client":
             return [client_audience(self.client, g) for g in sorted(self.groups or ())]
         if self.groups is None:
@@ -57,6 +71,7 @@ class Watching:
 
     boards: dict[frozenset[int] | None, float]  # watched board views -> expiry
     clients: dict[int, float]  # watched clients -> expiry
+    accounts_watched: dict[int, float]  # watched account pages -> expiry
     state: BoardState
     publisher: Publisher
     counters: Any
@@ -91,6 +106,8 @@ class Watching:
         expiry = time.monotonic() + WATCH_TTL
         if view.kind == "client":
             self.clients[view.client] = expiry
+        elif view.kind == "account":
+            self.accounts_watched[view.account] = expiry
         else:
             if view.groups not in self.boards:
                 for scope in self._scopes_of(view.groups):
@@ -98,7 +115,7 @@ class Watching:
             self.boards[view.groups] = expiry
 
     def _prune_watches(self, now: float) -> bool:
-        for watched in (self.boards, self.clients):
+        for watched in (self.boards, self.clients, self.accounts_watched):
             for key in [k for k, expiry in watched.items() if expiry < now]:
                 del watched[key]
         return bool(self.boards or self.clients)

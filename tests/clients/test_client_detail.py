@@ -104,7 +104,7 @@ def test_it_shows_accounts_with_money_and_groups_positions_and_deals(as_user, cl
     as_user("backoffice")
     body = client.get(url(trader.id)).content.decode()
     for account in trader.accounts:
-        assert f'<td class="num">{account.id}</td>' in body
+        assert f'<td class="num"><a href="/accounts/{account.id}/">{account.id}</a></td>' in body
     assert "Live " in body or "Demo " in body
     positions = omt.list_positions(account_id=[a.id for a in trader.accounts], limit=1000)
     assert f"Open positions <span class=\"muted\">({len(positions.items)})" in body

@@ -59,7 +59,7 @@ def test_it_shows_a_client_wholly_inside_with_every_account(client, member, case
     page = _page(client, "clients-show-client", customer.id)
     assert page.status_code == 200
     body = page.content.decode()
-    assert all(f'<td class="num">{a.id}</td>' in body for a in customer.accounts)
+    assert all(f'<a href="/accounts/{a.id}/">{a.id}</a></td>' in body for a in customer.accounts)
     assert "outside your scope" not in body
     assert ("Edit client" in body) is (member.slug in MAY_CHANGE)
     assert ("Review KYC" in body) is (member.slug in MAY_REVIEW)
@@ -86,7 +86,7 @@ def test_it_shows_a_straddling_client_with_only_the_accounts_in_scope(client, me
     n = len(hidden)
     assert f"{n} more account{'s' if n != 1 else ''} in groups outside your scope" in body
     for account in hidden:
-        assert f'<td class="num">{account.id}</td>' not in body
+        assert f'<a href="/accounts/{account.id}/">' not in body
         assert f"data-account-ids=\"{account.id}" not in body
     assert "Edit client" not in body and "Delete…" not in body and "Review KYC" not in body
 

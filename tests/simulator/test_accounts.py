@@ -57,6 +57,18 @@ def test_it_refuses_accounts_for_unknown_groups_clients_and_weak_passwords(api):
     assert set(errors) == {"group_id", "client_id", "leverage"}
 
 
+def test_it_refuses_a_username_another_account_has(api):
+    taken = new_account(api, username="taken-name")
+    errors = field_errors(api.post(M + "/accounts", {"group_id": 6, "client_id": 1,
+                                                     "username": "taken-name"}))
+    assert "username" in errors
+    other = new_account(api)
+    assert "username" in field_errors(api.put(M + f"/accounts/{other['id']}",
+                                              {"username": "taken-name"}))
+    same = api.put(M + f"/accounts/{taken['id']}", {"username": "taken-name"})
+    assert_envelope(same, 200)
+
+
 def test_it_updates_an_account(api):
     account = new_account(api)
     resp = api.put(f"{M}/accounts/{account['id']}", {"leverage": 50, "city": "Leeds",
