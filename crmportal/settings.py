@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "crmportal.audit",
     "crmportal.live",
     "crmportal.clients",
+    "crmportal.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -273,6 +274,11 @@ KYC_REJECTION_REASONS = _reasons(env_list(
     "name_mismatch:Name does not match the document,address_unverified:Address not verified,"
     "sanctions_match:Sanctions or PEP match,other:Other (explain in the note)",
 ))
+# The dashboard (crmportal/dashboard).
+DASHBOARD_LARGE_DEAL_LOTS = env_float("DASHBOARD_LARGE_DEAL_LOTS", 5.0)  # "last large deals"
+DASHBOARD_PL_SAMPLE_SECONDS = env_float("DASHBOARD_PL_SAMPLE_SECONDS", 60.0, minimum=1.0)
+DASHBOARD_PL_RETENTION_DAYS = env_int("DASHBOARD_PL_RETENTION_DAYS", 14, minimum=1)
+DASHBOARD_MARKET_MAX_AGE = env_float("DASHBOARD_MARKET_MAX_AGE", 5.0)  # the REST picture's cache
 
 LOGGING = {
     "version": 1,

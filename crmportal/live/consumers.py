@@ -3,6 +3,7 @@
     /ws/live/              the board: every group the member may see
     /ws/live/?group=6      the board, one group
     /ws/live/?client=12    one client's open positions (the client 360 panel)
+    /ws/live/?view=dashboard   the dashboard's live counts (margin call, stop out)
 
 Who may connect: a signed-in, active member whose session is current (not idle past
 SESSION_IDLE_TIMEOUT) and who holds fewer than LIVE_MAX_SOCKETS_PER_MEMBER sockets (sockets.py);
@@ -186,6 +187,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 kept = {g for g in current.groups or () if allowed is None or g in allowed}
                 return Watch("client", frozenset(kept), client)
         allowed = await _access(user, "staff.view_live_board")
+        if query.get("view", [""])[-1] == "dashboard":
+            return Watch("dashboard", allowed)
         if group is not None:
             if allowed is not None and group not in allowed:
                 raise Refused(f"group {group} is outside the member's groups")

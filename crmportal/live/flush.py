@@ -18,7 +18,13 @@ from typing import Any
 
 from crmportal.live import render
 from crmportal.live.coalesce import RowLimiter
-from crmportal.live.publish import ALL, Publisher, client_audience, group_audience
+from crmportal.live.publish import (
+    ALL,
+    Publisher,
+    client_audience,
+    dashboard_audience,
+    group_audience,
+)
 from crmportal.live.render import Scope, Status
 from crmportal.live.state import BoardState, LivePosition
 from crmportal.live.watches import Watch
@@ -51,6 +57,9 @@ class Flushing:
     panels: dict[str, str]
     clients: dict[int, float]
     boards: dict[frozenset[int] | None, float]
+    dashboards: dict[frozenset[int] | None, float]
+    counts: dict[str, tuple]
+    _counts_at: float
     _panel_at: dict[str, float]
     _stale_scopes: set[str]
     _status_due: bool
@@ -133,6 +142,7 @@ class Flushing:
         if changed_groups:
             self._stale_scopes.add("all")
         await self._render_panels(now, add)
+        await self._render_counts(now, add)
         if self._status_due:
             self._status_due = False
             await self._send_status()
@@ -210,6 +220,24 @@ class Flushing:
             self._stale_scopes.discard("*")
         return None
 
+    async def _render_counts(self, now: float, add) -> None:
+        """The dashboard's live counts (accounts at margin call, at stop out) of every scope a
+        dashboard watches, at most every PANEL_INTERVAL, published only when they changed."""
+        if not self.dashboards or now - self._counts_at < PANEL_INTERVAL:
+            return
+        self._counts_at = now
+        await self._settle()
+        for scope in {s.key: s for groups in list(self.dashboards)
+                      for s in self._scopes_of(groups)}.values():
+            await asyncio.sleep(0)
+            counts = self.state.risk_counts(scope.group_ids)
+            if self.counts.get(scope.key) == (self.ready, counts):
+                continue
+            self.counts[scope.key] = (self.ready, counts)
+            audience = dashboard_audience(None if scope.group_ids is None
+                                          else min(scope.group_ids))
+            add((audience,), f"dash-{scope.key}", render.risk_counts(scope, counts, self.ready))
+
     async def _settle(self) -> None:
         """Parse the account summaries received since the last panel (the newest of each
         account; nothing else needs them parsed), a slice at a time."""
@@ -243,6 +271,10 @@ class Flushing:
         """Everything the view's panels show, as out-of-band swaps: one part per kind of
         fragment (table bodies, then flow content), each sent as its own message."""
         state = self.state
+        if view.kind == "dashboard":
+            counts = [render.risk_counts(scope, state.risk_counts(scope.group_ids), self.ready)
+                      for scope in self._scopes_of(view.groups)]
+            return ["".join(counts) + render.status(self.status)]
         rows = sorted(state.rows_in(view.groups, view.client), key=lambda r: -r.position.id)
         rows_html = [render.position_row(state, row, self.steady) for row in rows]
         empty = "No open positions." if self.ready else ""

@@ -13,7 +13,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from crmportal.live.publish import ALL, Publisher, client_audience, group_audience
+from crmportal.live.publish import (
+    ALL,
+    Publisher,
+    client_audience,
+    dashboard_audience,
+    group_audience,
+)
 from crmportal.live.render import Scope
 from crmportal.live.state import BoardState
 
@@ -24,9 +30,10 @@ WATCH_TTL = 75.0
 
 @dataclass(frozen=True)
 class Watch:
-    """What one socket shows: the board (all groups, or some) or one client's positions."""
+    """What one socket shows: the board (all groups, or some), one client's positions, or the
+    dashboard's live counts."""
 
-    kind: str  # board or client
+    kind: str  # board, client or dashboard
     groups: frozenset[int] | None  # None: every group
     client: int | None = None
 
@@ -34,17 +41,25 @@ class Watch:
     def from_message(cls, data: dict[str, Any]) -> Watch:
         groups = data.get("groups")
         client = data.get("client")
+        kind = "client" if client is not None else "board"
         return cls(
-            kind="client" if client is not None else "board",
+            kind="dashboard" if data.get("kind") == "dashboard" else kind,
             groups=None if groups is None else frozenset(int(g) for g in groups),
             client=None if client is None else int(client),
         )
 
     def to_message(self) -> dict[str, Any]:
-        return {"groups": None if self.groups is None else sorted(self.groups),
-                "client": self.client}
+        message = {"groups": None if self.groups is None else sorted(self.groups),
+                   "client": self.client}
+        if self.kind == "dashboard":
+            message["kind"] = "dashboard"  # board and client views are told by `client`
+        return message
 
     def audiences(self) -> list[str]:
+        if self.kind == "dashboard":
+            if self.groups is None:
+                return [dashboard_audience(None)]
+            return [dashboard_audience(g) for g in sorted(self.groups)]
         if self.kind == "client":
             return [client_audience(self.client, g) for g in sorted(self.groups or ())]
         if self.groups is None:
@@ -57,6 +72,8 @@ class Watching:
 
     boards: dict[frozenset[int] | None, float]  # watched board views -> expiry
     clients: dict[int, float]  # watched clients -> expiry
+    dashboards: dict[frozenset[int] | None, float]  # watched dashboard counts -> expiry
+    counts: dict[str, dict[str, int]]  # scope key -> the dashboard counts as last published
     state: BoardState
     publisher: Publisher
     counters: Any
@@ -91,6 +108,8 @@ class Watching:
         expiry = time.monotonic() + WATCH_TTL
         if view.kind == "client":
             self.clients[view.client] = expiry
+        elif view.kind == "dashboard":
+            self.dashboards[view.groups] = expiry
         else:
             if view.groups not in self.boards:
                 for scope in self._scopes_of(view.groups):
@@ -98,7 +117,9 @@ class Watching:
             self.boards[view.groups] = expiry
 
     def _prune_watches(self, now: float) -> bool:
-        for watched in (self.boards, self.clients):
+        """Forget views nobody renewed; True when a board or client panel is watched (rows
+        are rendered for those only: a dashboard shows counts)."""
+        for watched in (self.boards, self.clients, self.dashboards):
             for key in [k for k, expiry in watched.items() if expiry < now]:
                 del watched[key]
         return bool(self.boards or self.clients)
