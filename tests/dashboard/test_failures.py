@@ -1,0 +1,52 @@
+"""One panel whose upstream call fails shows its own error; the others render."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from crmportal.staff.roles import ADMINISTRATOR
+from tests.dashboard.conftest import panel_names
+
+MARKET = ("margin-counts", "nearest-margin-call", "exposure", "floating-pl", "large-deals")
+
+
+def load(client, name: str):
+    return client.get(reverse("dashboard-show-panel", args=[name]), HTTP_HX_REQUEST="true")
+
+
+def test_a_failing_upstream_read_fails_its_panels_only(client, make_staff, knobs):
+    client.force_login(make_staff("admin", ADMINISTRATOR))
+    names = panel_names(client.get("/").content.decode())
+    # OMTrader refuses the open positions: the panels built on them fail, each in its own
+    # frame (status 200, so htmx swaps it in place of its skeleton, not into #alerts).
+    knobs.fault(method="GET", path="/api/v1/manager/positions", status=400, count=len(MARKET))
+    answers = {name: load(client, name) for name in names}
+    for name, answer in answers.items():
+        assert answer.status_code == 200, name
+        html = answer.content.decode()
+        assert f'id="panel-{name}"' in html
+        failed = 'class="alert alert-error panel-error"' in html
+        assert failed == (name in MARKET), name
+    assert ("Accounts nearest margin call could not be loaded: OMTrader refused it"
+            in answers["nearest-margin-call"].content.decode())
+    # The next load reads again and succeeds (a failure is not kept).
+    assert "panel-error" not in load(client, "exposure").content.decode()
+
+
+def test_omtrader_down_shows_in_health_and_the_database_panels_still_render(client,
+                                                                            administrator,
+                                                                            knobs):
+    client.force_login(administrator)
+    knobs.control(error_rate=1.0, error_status=400)
+    health = load(client, "health").content.decode()
+    assert 'data-health="omtrader"><span class="badge badge-danger">Not reachable' in health
+    recent = load(client, "recent-work").content.decode()
+    assert "panel-error" not in recent
+    assert "panel-error" in load(client, "floating-pl").content.decode()
+
+
+def test_a_panel_without_javascript_is_a_page_of_its_own(client, compliance):
+    client.force_login(compliance)
+    page = client.get(reverse("dashboard-show-panel", args=["kyc-waiting"]))
+    html = page.content.decode()
+    assert page.status_code == 200 and "<html" in html and 'id="panel-kyc-waiting"' in html
