@@ -23,6 +23,13 @@ sort and pages at random), the client 360 page (clients at random) and the sign-
 and the CPU time the portal spent per page (steady when other work shares the machine).
 `--processes 2` serves through `manage.py serve` with two daphne processes on one socket (the
 Docker image's shape; LIVE_RELAY=external, as with Redis: only pages are loaded here).
+
+    .venv/bin/python bench/pages.py --dashboard [--latency-ms 50] [--loads 20]
+
+prints, per role, the dashboard's time to its first response (the page with a skeleton per
+panel and chart; goal <= 0.5 x RTT) and to its last panel (every panel and chart the page
+names, loaded at once as htmx does; goal <= 2 x RTT), median over N loads, with the market
+read shared (the default) and read on every load (max age 0, the worst case).
 """
 
 from __future__ import annotations
@@ -68,10 +75,15 @@ def main() -> None:
                         help="only pages/s and median per page at --staff concurrent")
     parser.add_argument("--processes", type=int, default=1,
                         help="daphne processes for --throughput (more than 1: manage.py serve)")
+    parser.add_argument("--dashboard", action="store_true",
+                        help="only the dashboard: first response and last panel per role")
     args = parser.parse_args()
     rtt = args.latency_ms / 1000
     if args.throughput:
         _throughput_only(args)
+        return
+    if args.dashboard:
+        _dashboard_only(args)
         return
 
     sim = SimulatorProcess().start()
@@ -208,6 +220,75 @@ def _hammer(label: str, load, sessions: list[requests.Session], seconds: float,
     for error in errors[:3]:
         print(f"    error: {error}")
     return len(times) / took, median
+
+
+DASHBOARD_ROLES = (("Back office", "bench0"), ("Compliance", "benchkyc"),
+                   ("Supervisor", "benchsup"), ("Administrator", "benchadmin"))
+PANEL_URL = re.compile(r'hx-get="(/dashboard/(?:panels|charts)/[^"]+)"')
+
+
+def _dashboard_only(args) -> None:
+    rtt = args.latency_ms / 1000
+    sim = SimulatorProcess().start()
+    try:
+        for max_age in ("5", "0"):
+            portal = _portal(sim, 1, {"DASHBOARD_MARKET_MAX_AGE": max_age,
+                                      "DASHBOARD_MARKET_STALE_MAX": max_age}, args.debug)
+            try:
+                portal.manage("shell", "-c", (
+                    "from crmportal.staff.members import create_staff\n"
+                    f"create_staff('benchsup', 'Supervisor', {PASSWORD!r}, all_groups=True)\n"
+                    f"create_staff('benchadmin', 'Administrator', {PASSWORD!r}, "
+                    "all_groups=True)\n"))
+                label = ("the market read shared for 5 s, then refreshed behind the page"
+                         if max_age == "5" else "the market read on every load, the worst case")
+                print(f"\nDashboard, simulator latency {args.latency_ms:g} ms, {args.loads} "
+                      f"loads per median, DASHBOARD_MARKET_MAX_AGE=STALE_MAX={max_age} "
+                      f"({label})")
+                for role, username in DASHBOARD_ROLES:
+                    session = _signed_in(portal, username)
+                    sim.control(latency_ms=args.latency_ms)
+                    first, last, panels = _dashboard_medians(portal, session, args.loads)
+                    sim.control(latency_ms=0)
+                    verdict = ("ok" if first / rtt <= 0.5 and last / rtt <= 2
+                               else "ABOVE GOAL")
+                    print(f"  {role:<14} {panels:2d} panels: first response "
+                          f"{first * 1000:6.1f} ms = {first / rtt:4.2f} x RTT (goal <= 0.5), "
+                          f"last panel {last * 1000:6.1f} ms = {last / rtt:4.2f} x RTT "
+                          f"(goal <= 2): {verdict}")
+            finally:
+                portal.stop()
+    finally:
+        sim.stop()
+
+
+def _dashboard_medians(portal, session: requests.Session, loads: int):
+    """Median time to the page, and to its last panel when every panel is asked for at once
+    (a session per panel, sharing the sign-in, as the browser's parallel requests)."""
+    cookies = session.cookies.get_dict()
+    panel_sessions: dict[str, requests.Session] = {}
+
+    def panel(path: str) -> float:
+        own = panel_sessions.setdefault(path, requests.Session())
+        own.cookies.update(cookies)
+        return _load(own, portal.url + path, headers={"HX-Request": "true"})
+
+    firsts, lasts, count = [], [], 0
+    for n in range(loads + 3):  # three to warm: sign-in, reference data, the index
+        started = time.perf_counter()
+        page = session.get(portal.url + "/", timeout=30)
+        first = time.perf_counter() - started
+        paths = PANEL_URL.findall(page.text)
+        threads = [threading.Thread(target=panel, args=(path,)) for path in paths]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if n >= 3:
+            firsts.append(first)
+            lasts.append(time.perf_counter() - started)
+        count = len(paths)
+    return statistics.median(firsts), statistics.median(lasts), count
 
 
 def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool,

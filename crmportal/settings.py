@@ -278,7 +278,10 @@ KYC_REJECTION_REASONS = _reasons(env_list(
 DASHBOARD_LARGE_DEAL_LOTS = env_float("DASHBOARD_LARGE_DEAL_LOTS", 5.0)  # "last large deals"
 DASHBOARD_PL_SAMPLE_SECONDS = env_float("DASHBOARD_PL_SAMPLE_SECONDS", 60.0, minimum=1.0)
 DASHBOARD_PL_RETENTION_DAYS = env_int("DASHBOARD_PL_RETENTION_DAYS", 14, minimum=1)
-DASHBOARD_MARKET_MAX_AGE = env_float("DASHBOARD_MARKET_MAX_AGE", 5.0)  # the REST picture's cache
+# The supervisor panels' REST read of the market: fresh for MAX_AGE s, then used while a new
+# one is read in the background up to STALE_MAX s (crmportal/dashboard/market.py).
+DASHBOARD_MARKET_MAX_AGE = env_float("DASHBOARD_MARKET_MAX_AGE", 5.0)
+DASHBOARD_MARKET_STALE_MAX = env_float("DASHBOARD_MARKET_STALE_MAX", 120.0)
 
 LOGGING = {
     "version": 1,

@@ -1,52 +1,98 @@
-"""The market as the dashboard's supervisor panels read it: one REST read of every account and
-open position, put into the live board's own BoardState, so the counts, the accounts nearest
-margin call and the exposure are computed exactly as the board computes them.
+"""The market as the dashboard's supervisor panels read it: one REST read of every account,
+open position and the newest deals, put into the live board's own BoardState, so the counts,
+the accounts nearest margin call and the exposure are computed exactly as the board computes
+them.
 
-The read is shared by the whole process for DASHBOARD_MARKET_MAX_AGE seconds and made by one
-request at a time (the panels of a dashboard load together: the first reads, the others
-wait for it). What each member sees is cut from it by their group scope.
+The read is shared by the whole process. Younger than DASHBOARD_MARKET_MAX_AGE it is used as
+it is; older, but younger than DASHBOARD_MARKET_STALE_MAX, it is still used while one
+background thread reads a new one (parsing a thousand accounts costs more than a round trip:
+no panel waits for it); past that, or before the first, the panel reads and the others wait
+for that one read. What each member sees is cut from it by their group scope; each panel says
+as of when. The live counts come from the relay, not from here.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
 
 from crmportal.live.render import Scope
 from crmportal.live.state import BoardState
 from crmportal.omtrader.concurrent import gather
+from crmportal.omtrader.entities import Deal
+from crmportal.omtrader.errors import OMTraderError
+
+log = logging.getLogger(__name__)
+
+DEALS = 200  # the newest deals read with the picture (the "last large deals" panel)
 
 
 @dataclass
 class Picture:
     state: BoardState
+    deals: list[Deal]
     read_at: float
+    taken: datetime
     lock: threading.Lock = field(default_factory=threading.Lock)  # BoardState is not thread-safe
 
 
 _latest: Picture | None = None
 _reading = threading.Lock()
+_refreshing = threading.Event()
 
 
 def picture(omt) -> Picture:
-    """The shared read, fresh enough, or a new one."""
-    global _latest
-    with _reading:
-        latest, max_age = _latest, settings.DASHBOARD_MARKET_MAX_AGE
-        if latest is not None and time.monotonic() - latest.read_at < max_age:
+    """The shared read: fresh, or stale while a new one is read, or read now."""
+    latest = _latest
+    if latest is not None:
+        age = time.monotonic() - latest.read_at
+        if age < settings.DASHBOARD_MARKET_MAX_AGE:
             return latest
-        got = gather(accounts=lambda: list(omt.iter_all(omt.list_accounts)),
-                     positions=lambda: list(omt.iter_all(omt.list_positions)),
-                     groups=omt.groups_cached, symbols=omt.symbols_cached)
-        state = BoardState()
-        state.set_reference(got["groups"], got["symbols"])
-        state.reconcile(got["accounts"], got["positions"])
-        _latest = Picture(state, time.monotonic())
-        return _latest
+        if age < settings.DASHBOARD_MARKET_STALE_MAX:
+            _refresh_behind(omt)
+            return latest
+    with _reading:
+        if _latest is not latest and _latest is not None:
+            return _latest  # another request read it while this one waited
+        return _read(omt)
+
+
+def _read(omt) -> Picture:
+    global _latest
+    got = gather(accounts=lambda: list(omt.iter_all(omt.list_accounts)),
+                 positions=lambda: list(omt.iter_all(omt.list_positions)),
+                 deals=lambda: omt.list_deals(page=1, limit=DEALS, sort_by="id",
+                                              direction="DESC").items,
+                 groups=omt.groups_cached, symbols=omt.symbols_cached)
+    state = BoardState()
+    state.set_reference(got["groups"], got["symbols"])
+    state.reconcile(got["accounts"], got["positions"])
+    _latest = Picture(state, got["deals"], time.monotonic(), timezone.now())
+    return _latest
+
+
+def _refresh_behind(omt) -> None:
+    if _refreshing.is_set():
+        return
+    _refreshing.set()
+
+    def refresh() -> None:
+        try:
+            with _reading:
+                _read(omt)
+        except OMTraderError as error:
+            log.warning("dashboard: market read failed: %s", error.message)
+        finally:
+            _refreshing.clear()
+
+    threading.Thread(target=refresh, name="dashboard-market", daemon=True).start()
 
 
 def forget() -> None:

@@ -189,7 +189,7 @@ def margin_counts(request: HttpRequest) -> dict:
             for scope, counts in market.risk_counts(shot, limit)]
     return {"rows": rows, "ready": True, "several": len(rows) > 1,
             "total": {k: sum(r["counts"][k] for r in rows) for k in ("margin_call", "stop_out")},
-            "ws_path": "/ws/live/?view=dashboard"}
+            "ws_path": "/ws/live/?view=dashboard", "taken": shot.taken}
 
 
 @panel("nearest-margin-call", "Accounts nearest margin call", SUPERVISOR, "m")
@@ -198,7 +198,7 @@ def nearest_margin_call(request: HttpRequest) -> dict:
     shot = market.picture(get_omtrader())
     with shot.lock:
         html = live_render.risk_panel(shot.state, market.scope_of(limit), limit=NEAREST)
-    return {"html": html, "board_url": _url("live-show-board")}
+    return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken}
 
 
 @panel("exposure", "Net exposure of the top symbols", SUPERVISOR, "l")
@@ -207,7 +207,7 @@ def exposure(request: HttpRequest) -> dict:
     shot = market.picture(get_omtrader())
     with shot.lock:
         html = live_render.exposure_panel(shot.state, market.scope_of(limit))
-    return {"html": html, "board_url": _url("live-show-board")}
+    return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken}
 
 
 @panel("floating-pl", "Floating P/L of your groups", SUPERVISOR, "s")
@@ -220,19 +220,18 @@ def floating_pl(request: HttpRequest) -> dict:
     rows = [{"group_id": g, "name": shot.state.group_name(g), "profit": figures.get(g, 0),
              "url": links.accounts(group=g)} for g in groups]
     known = [r["profit"] for r in rows if r["profit"] is not None]
-    return {"rows": rows, "total": sum(known), "partial": len(known) < len(rows)}
+    return {"rows": rows, "total": sum(known), "partial": len(known) < len(rows),
+            "taken": shot.taken}
 
 
 @panel("large-deals", "Last large deals", SUPERVISOR, "m")
 def large_deals(request: HttpRequest) -> dict:
     limit = group_scope(request.user).limit
-    omt = get_omtrader()
-    shot = market.picture(omt)
+    shot = market.picture(get_omtrader())
     minimum = settings.DASHBOARD_LARGE_DEAL_LOTS
-    page = omt.list_deals(page=1, limit=200, sort_by="id", direction="DESC")
     groups = shot.state.account_group
     rows = []
-    for deal in page.items:
+    for deal in shot.deals:
         group_id = groups.get(deal.account_id)
         if limit is not None and group_id not in limit:
             continue
@@ -244,7 +243,8 @@ def large_deals(request: HttpRequest) -> dict:
                                           shot.state.account_client.get(deal.account_id))})
         if len(rows) >= LARGE_DEALS:
             break
-    return {"rows": rows, "minimum": minimum, "board_url": _url("live-show-board")}
+    return {"rows": rows, "minimum": minimum, "board_url": _url("live-show-board"),
+            "taken": shot.taken}
 
 
 # -- Administrator: the integration's health ---------------------------------------------------

@@ -27,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {
         "panels": panels_for(user),
-        "charts": [_chart_context(request, item) for item in charts.charts_for(user)],
+        "charts": charts.charts_for(user),
         "scope": group_scope(user),
         "compact": user.has_perm(ADMINISTRATOR),
     }
@@ -59,19 +59,31 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
                   "dashboard/panel_page.html", context)
 
 
-def _chart_context(request: HttpRequest, item: charts.Chart) -> dict:
-    data = item.data(request)
-    return {"chart": item, "data": data, "svg": charts.svg(data, item.kind),
-            "note": charts.note_of(item)}
-
-
-@require_GET
-def chart_csv(request: HttpRequest, name: str) -> HttpResponse:
+def _chart(request: HttpRequest, name: str) -> charts.Chart:
     item = charts.CHARTS.get(name)
     if item is None:
         raise Http404("No such chart.")
     if not item.allowed(request.user):
         raise PermissionDenied
+    return item
+
+
+@require_GET
+@vary_on_headers(*PARTIAL_HEADERS)
+def chart(request: HttpRequest, name: str) -> HttpResponse:
+    """One chart (database only, but its history grows): loaded like a panel; without
+    JavaScript a page of its own, the SVG and its table drawn by the server."""
+    item = _chart(request, name)
+    data = item.data(request)
+    context = {"chart": item, "data": data, "svg": charts.svg(data, item.kind),
+               "note": charts.note_of(item)}
+    return render(request, "dashboard/chart.html" if wants_partial(request) else
+                  "dashboard/chart_page.html", context)
+
+
+@require_GET
+def chart_csv(request: HttpRequest, name: str) -> HttpResponse:
+    item = _chart(request, name)
     data = item.data(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -25,6 +25,12 @@ def table_of(html: str, name: str) -> list[list[str]]:
             for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
 
 
+def chart_html(client, name: str) -> str:
+    answer = client.get(reverse("dashboard-show-chart", args=[name]), HTTP_HX_REQUEST="true")
+    assert answer.status_code == 200
+    return answer.content.decode()
+
+
 def csv_of(client, name: str) -> list[list[str]]:
     answer = client.get(reverse("dashboard-export-chart", args=[name]))
     assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
@@ -47,7 +53,7 @@ def test_kyc_decisions_table_and_csv_equal_the_decisions_in_scope(client, make_s
     decide(in_scope[2].id, KycReview.Decision.REJECTED, 2)
     decide(outside.id, KycReview.Decision.REJECTED, 0)  # another group: not counted
     client.force_login(make_staff("limited", COMPLIANCE, [9]))
-    html = client.get("/").content.decode()
+    html = chart_html(client, "kyc-decisions")
     rows = table_of(html, "kyc-decisions")
     today = timezone.localdate()
     by_day = {row[0]: row[1:] for row in rows}
@@ -72,7 +78,7 @@ def test_pl_per_group_shows_the_relay_s_samples_of_the_member_s_groups(client, m
     sampler.record_pl({6: Decimal("-120.50"), 7: Decimal("300")}, now=now - timedelta(minutes=1))
     sampler.record_pl({6: Decimal("-80.25"), 7: None}, now=now)
     client.force_login(make_staff("limited", SUPERVISOR, [6]))
-    html = client.get("/").content.decode()
+    html = chart_html(client, "pl-per-group")
     rows = table_of(html, "pl-per-group")
     assert [row[1] for row in rows] == ["-120.50", "-80.25"]
     assert all(len(row) == 2 for row in rows)  # group 7 is not the member's
@@ -90,8 +96,7 @@ def test_samples_past_the_retention_are_dropped(db, settings):
 
 def test_new_clients_per_week_counts_the_member_s_clients(client, make_staff):
     client.force_login(make_staff("bo", "Back office", [9]))
-    html = client.get("/").content.decode()
-    rows = table_of(html, "new-clients")
+    rows = table_of(chart_html(client, "new-clients"), "new-clients")
     assert len(rows) == 12
     start = timezone.localdate() - timedelta(days=timezone.localdate().weekday(), weeks=11)
     visible = ClientIndex.objects.filter(preferred_group=9) | ClientIndex.objects.filter(
@@ -102,4 +107,11 @@ def test_new_clients_per_week_counts_the_member_s_clients(client, make_staff):
 
 def test_a_chart_outside_the_role_is_refused(client, make_staff):
     client.force_login(make_staff("limited", COMPLIANCE, [9]))
-    assert client.get(reverse("dashboard-export-chart", args=["pl-per-group"])).status_code == 403
+    for view in ("dashboard-export-chart", "dashboard-show-chart"):
+        assert client.get(reverse(view, args=["pl-per-group"])).status_code == 403
+
+
+def test_a_chart_without_javascript_is_a_page_of_its_own(client, compliance):
+    client.force_login(compliance)
+    html = client.get(reverse("dashboard-show-chart", args=["kyc-decisions"])).content.decode()
+    assert "<html" in html and "<svg" in html and 'data-chart="kyc-decisions"' in html

@@ -50,3 +50,16 @@ def test_a_panel_without_javascript_is_a_page_of_its_own(client, compliance):
     page = client.get(reverse("dashboard-show-panel", args=["kyc-waiting"]))
     html = page.content.decode()
     assert page.status_code == 200 and "<html" in html and 'id="panel-kyc-waiting"' in html
+
+
+def test_a_stale_market_read_is_shown_with_its_time_while_omtrader_is_away(client, supervisor,
+                                                                          knobs, settings):
+    settings.DASHBOARD_MARKET_MAX_AGE = 0  # every load wants a new read ...
+    settings.DASHBOARD_MARKET_STALE_MAX = 60  # ... but may show the last one meanwhile
+    client.force_login(supervisor)
+    assert "panel-error" not in load(client, "exposure").content.decode()
+    knobs.control(error_rate=1.0, error_status=400)
+    html = load(client, "exposure").content.decode()
+    assert "panel-error" not in html and "As of <time" in html
+    settings.DASHBOARD_MARKET_STALE_MAX = 0  # too old to show: the panel says it failed
+    assert "panel-error" in load(client, "exposure").content.decode()
