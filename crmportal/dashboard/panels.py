@@ -56,6 +56,7 @@ class Panel:
     permission: str | None  # None: every signed-in member
     build: Callable[[HttpRequest], dict]
     size: str  # the skeleton's fixed height: s, m or l (static/css/portal.css)
+    compact: bool | None  # True: the administrator's compact page only; False: never; None: both
 
     def allowed(self, user) -> bool:
         return self.permission is None or user.has_perm(self.permission)
@@ -64,15 +65,23 @@ class Panel:
 PANELS: dict[str, Panel] = {}
 
 
-def panel(name: str, title: str, permission: str | None, size: str = "m"):
+def panel(name: str, title: str, permission: str | None, size: str = "m",
+          compact: bool | None = False):
     def register(build: Callable[[HttpRequest], dict]) -> Callable[[HttpRequest], dict]:
-        PANELS[name] = Panel(name, title, permission, build, size)
+        PANELS[name] = Panel(name, title, permission, build, size, compact)
         return build
     return register
 
 
+def is_compact(user) -> bool:
+    """The administrator sees every area's figures, each area in one compact panel."""
+    return user.has_perm(ADMINISTRATOR)
+
+
 def panels_for(user) -> list[Panel]:
-    return [p for p in PANELS.values() if p.allowed(user)]
+    compact = is_compact(user)
+    return [p for p in PANELS.values()
+            if p.allowed(user) and (p.compact is None or p.compact == compact)]
 
 
 def _url(name: str, **query) -> str:
@@ -169,7 +178,7 @@ def new_clients(request: HttpRequest) -> dict:
             "list_url": _url("clients-list-clients", sort="-created"), "freshness": freshness}
 
 
-@panel("recent-work", "Your recent work", None, "m")
+@panel("recent-work", "Your recent work", None, "m", compact=None)
 def recent_work(request: HttpRequest) -> dict:
     entries = list(AuditEntry.objects.filter(actor=request.user).order_by("-id")[:8])
     present.decorate(entries)
@@ -247,9 +256,43 @@ def large_deals(request: HttpRequest) -> dict:
             "taken": shot.taken}
 
 
+# -- The administrator's compact panels: each area's figures in one request -------------------
+
+def _together(request: HttpRequest, *builders) -> dict:
+    """The contexts of several panels, by panel name (their figures, shown compactly)."""
+    names = {p.build: p.name.replace("-", "_") for p in PANELS.values()}
+    return {names[build]: build(request) for build in builders}
+
+
+@panel("compliance-overview", "Compliance", COMPLIANCE, "m", compact=True)
+def compliance_overview(request: HttpRequest) -> dict:
+    return _together(request, kyc_waiting, kyc_expiring, kyc_rejections, four_eyes)
+
+
+@panel("back-office-overview", "Back office", BACK_OFFICE, "s", compact=True)
+def back_office_overview(request: HttpRequest) -> dict:
+    return _together(request, new_clients)
+
+
+@panel("supervisor-overview", "Trading risk", SUPERVISOR, "l", compact=True)
+def supervisor_overview(request: HttpRequest) -> dict:
+    shown = _together(request, margin_counts, floating_pl, large_deals)
+    limit = group_scope(request.user).limit
+    shot = market.picture(get_omtrader())
+    with shot.lock:
+        rows, _ = shot.state.risk(limit, NEAREST)
+        nearest = [{"id": r.summary.id, "level": r.summary.margin_level,
+                    "group": shot.state.group_name(r.summary.group_id),
+                    "status": live_render.RISK_LABELS[r.status],
+                    "url": links.account(r.summary.id, r.summary.client_id)} for r in rows]
+        symbols = shot.state.exposure(limit)[:TOP_SYMBOLS]
+    return {**shown["margin_counts"], **shown, "nearest": nearest, "symbols": symbols,
+            "board_url": _url("live-show-board"), "taken": shot.taken}
+
+
 # -- Administrator: the integration's health ---------------------------------------------------
 
-@panel("health", "Integration health", ADMINISTRATOR, "m")
+@panel("health", "Integration health", ADMINISTRATOR, "m", compact=None)
 def health(request: HttpRequest) -> dict:
     omt = get_omtrader()
     started = timezone.now()
