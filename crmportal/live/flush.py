@@ -264,8 +264,12 @@ class Flushing:
         return audience
 
     async def _send_status(self) -> None:
+        from crmportal.dashboard import sampler
+
         async with self._publish:
             await self.publisher.status(self.status.state, render.status(self.status))
+        # On change and with every heartbeat: the dashboard's health panel reads it.
+        await asyncio.to_thread(sampler.note_relay, self.status)
 
     def snapshot_parts(self, view: Watch) -> list[str]:
         """Everything the view's panels show, as out-of-band swaps: one part per kind of

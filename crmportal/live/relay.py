@@ -312,10 +312,7 @@ class Relay(Flushing, Watching):
 
 
     async def _heartbeat(self) -> None:
-        from crmportal.dashboard import sampler
-
         await self._send_status()
-        await asyncio.to_thread(sampler.note_relay, self.status)  # the dashboard's health
         # Group memberships expire in the channel layer: renew the inbox's.
         await self.layer.group_add(RELAY_INBOX, self.channel_name)
 
