@@ -115,7 +115,7 @@ def kyc_waiting(request: HttpRequest) -> dict:
     }
 
 
-@panel("kyc-expiring", "Documents expiring", COMPLIANCE, "s")
+@panel("kyc-expiring", "Documents expiring", COMPLIANCE, "m")
 def kyc_expiring(request: HttpRequest) -> dict:
     clients, freshness = _clients(request)
     today = timezone.localdate()
@@ -201,7 +201,7 @@ def margin_counts(request: HttpRequest) -> dict:
             "ws_path": "/ws/live/?view=dashboard", "taken": shot.taken}
 
 
-@panel("nearest-margin-call", "Accounts nearest margin call", SUPERVISOR, "m")
+@panel("nearest-margin-call", "Accounts nearest margin call", SUPERVISOR, "l")
 def nearest_margin_call(request: HttpRequest) -> dict:
     limit = group_scope(request.user).limit
     shot = market.picture(get_omtrader())
@@ -219,7 +219,7 @@ def exposure(request: HttpRequest) -> dict:
     return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken}
 
 
-@panel("floating-pl", "Floating P/L of your groups", SUPERVISOR, "s")
+@panel("floating-pl", "Floating P/L of your groups", SUPERVISOR, "m")
 def floating_pl(request: HttpRequest) -> dict:
     limit = group_scope(request.user).limit
     shot = market.picture(get_omtrader())
@@ -264,7 +264,7 @@ def _together(request: HttpRequest, *builders) -> dict:
     return {names[build]: build(request) for build in builders}
 
 
-@panel("compliance-overview", "Compliance", COMPLIANCE, "m", compact=True)
+@panel("compliance-overview", "Compliance", COMPLIANCE, "l", compact=True)
 def compliance_overview(request: HttpRequest) -> dict:
     return _together(request, kyc_waiting, kyc_expiring, kyc_rejections, four_eyes)
 
@@ -292,7 +292,7 @@ def supervisor_overview(request: HttpRequest) -> dict:
 
 # -- Administrator: the integration's health ---------------------------------------------------
 
-@panel("health", "Integration health", ADMINISTRATOR, "m", compact=None)
+@panel("health", "Integration health", ADMINISTRATOR, "l", compact=None)
 def health(request: HttpRequest) -> dict:
     omt = get_omtrader()
     started = timezone.now()
