@@ -90,8 +90,11 @@ def _url(name: str, **query) -> str:
 
 
 def _clients(request: HttpRequest):
-    """The member's clients in the index, checked against OMTrader first as the lists do."""
-    freshness = index.ensure_fresh(get_omtrader())
+    """The member's clients in the index, checked against OMTrader first as the lists do
+    (once per request: a compact panel asks for several figures)."""
+    freshness = getattr(request, "_dashboard_freshness", None)
+    if freshness is None:
+        freshness = request._dashboard_freshness = index.ensure_fresh(get_omtrader())
     return index.visible_to(request.user).defer("record", "search_text"), freshness
 
 
