@@ -1,7 +1,8 @@
-"""The market as the dashboard's supervisor panels read it: one REST read of every account,
-open position and the newest deals, put into the live board's own BoardState, so the counts,
-the accounts nearest margin call and the exposure are computed exactly as the board computes
-them.
+"""The market as the dashboard's supervisor panels read it, in the live board's own
+BoardState, so the counts, the accounts nearest margin call and the exposure are computed
+exactly as the board computes them: a copy of the embedded relay's picture when it runs live in
+this process (no upstream call for it), else one REST read of every account and open
+position; the newest deals are read over REST either way.
 
 The read is shared by the whole process. Younger than DASHBOARD_MARKET_MAX_AGE it is used as
 it is; older, but younger than DASHBOARD_MARKET_STALE_MAX, it is still used while one
@@ -23,6 +24,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from crmportal.live.embedded import state_of_embedded_relay
 from crmportal.live.render import Scope
 from crmportal.live.state import BoardState
 from crmportal.omtrader.concurrent import gather
@@ -40,6 +42,7 @@ class Picture:
     deals: list[Deal]
     read_at: float
     taken: datetime
+    source: str  # "the live relay" or "OMTrader"
     lock: threading.Lock = field(default_factory=threading.Lock)  # BoardState is not thread-safe
 
 
@@ -66,15 +69,21 @@ def picture(omt) -> Picture:
 
 def _read(omt) -> Picture:
     global _latest
-    got = gather(accounts=lambda: list(omt.iter_all(omt.list_accounts)),
-                 positions=lambda: list(omt.iter_all(omt.list_positions)),
-                 deals=lambda: omt.list_deals(page=1, limit=DEALS, sort_by="id",
-                                              direction="DESC").items,
-                 groups=omt.groups_cached, symbols=omt.symbols_cached)
-    state = BoardState()
-    state.set_reference(got["groups"], got["symbols"])
-    state.reconcile(got["accounts"], got["positions"])
-    _latest = Picture(state, got["deals"], time.monotonic(), timezone.now())
+
+    def deals() -> list[Deal]:
+        return omt.list_deals(page=1, limit=DEALS, sort_by="id", direction="DESC").items
+
+    state = state_of_embedded_relay()
+    if state is not None:
+        got, source = gather(deals=deals), "the live relay"
+    else:
+        got = gather(accounts=lambda: list(omt.iter_all(omt.list_accounts)),
+                     positions=lambda: list(omt.iter_all(omt.list_positions)),
+                     deals=deals, groups=omt.groups_cached, symbols=omt.symbols_cached)
+        state, source = BoardState(), "OMTrader"
+        state.set_reference(got["groups"], got["symbols"])
+        state.reconcile(got["accounts"], got["positions"])
+    _latest = Picture(state, got["deals"], time.monotonic(), timezone.now(), source)
     return _latest
 
 

@@ -201,7 +201,7 @@ def margin_counts(request: HttpRequest) -> dict:
             for scope, counts in market.risk_counts(shot, limit)]
     return {"rows": rows, "ready": True, "several": len(rows) > 1,
             "total": {k: sum(r["counts"][k] for r in rows) for k in ("margin_call", "stop_out")},
-            "ws_path": "/ws/live/?view=dashboard", "taken": shot.taken}
+            "ws_path": "/ws/live/?view=dashboard", "taken": shot.taken, "source": shot.source}
 
 
 @panel("nearest-margin-call", "Accounts nearest margin call", SUPERVISOR, "l")
@@ -210,7 +210,8 @@ def nearest_margin_call(request: HttpRequest) -> dict:
     shot = market.picture(get_omtrader())
     with shot.lock:
         html = live_render.risk_panel(shot.state, market.scope_of(limit), limit=NEAREST)
-    return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken}
+    return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken,
+            "source": shot.source}
 
 
 @panel("exposure", "Net exposure of the top symbols", SUPERVISOR, "l")
@@ -219,7 +220,8 @@ def exposure(request: HttpRequest) -> dict:
     shot = market.picture(get_omtrader())
     with shot.lock:
         html = live_render.exposure_panel(shot.state, market.scope_of(limit))
-    return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken}
+    return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken,
+            "source": shot.source}
 
 
 @panel("floating-pl", "Floating P/L of your groups", SUPERVISOR, "m")
@@ -233,7 +235,7 @@ def floating_pl(request: HttpRequest) -> dict:
              "url": links.accounts(group=g)} for g in groups]
     known = [r["profit"] for r in rows if r["profit"] is not None]
     return {"rows": rows, "total": sum(known), "partial": len(known) < len(rows),
-            "taken": shot.taken}
+            "taken": shot.taken, "source": shot.source}
 
 
 @panel("large-deals", "Last large deals", SUPERVISOR, "m")
@@ -256,7 +258,7 @@ def large_deals(request: HttpRequest) -> dict:
         if len(rows) >= LARGE_DEALS:
             break
     return {"rows": rows, "minimum": minimum, "board_url": _url("live-show-board"),
-            "taken": shot.taken}
+            "taken": shot.taken, "source": shot.source}
 
 
 # -- The administrator's compact panels: each area's figures in one request -------------------
@@ -290,7 +292,7 @@ def supervisor_overview(request: HttpRequest) -> dict:
                     "url": links.account(r.summary.id, r.summary.client_id)} for r in rows]
         symbols = shot.state.exposure(limit)[:TOP_SYMBOLS]
     return {**shown["margin_counts"], **shown, "nearest": nearest, "symbols": symbols,
-            "board_url": _url("live-show-board"), "taken": shot.taken}
+            "board_url": _url("live-show-board"), "taken": shot.taken, "source": shot.source}
 
 
 # -- Administrator: the integration's health ---------------------------------------------------

@@ -469,6 +469,21 @@ class BoardState:
         rows.sort(key=lambda r: (r.ratio, r.summary.id))
         return rows[:limit], len(rows)
 
+    def copy(self) -> BoardState:
+        """What the aggregate figures read (reference data, accounts, open positions, quotes),
+        copied for a reader in another thread (the dashboard): call it on the relay's loop."""
+        self.settle()
+        other = BoardState()
+        other.set_reference(self.groups.values(), self.symbols.values())
+        other.accounts = dict(self.accounts)
+        other.account_group = dict(self.account_group)
+        other.account_client = dict(self.account_client)
+        other.quotes = dict(self.quotes)
+        other.positions = {pid: LivePosition(r.position, r.group_id, r.client_id, r.profit,
+                                             r.total_profit)
+                           for pid, r in self.positions.items()}
+        return other
+
     def risk_counts(self, group_ids: frozenset[int] | None) -> dict[str, int]:
         """How many accounts are at margin call and at stop out now (the dashboard's counts,
         by the same test the risk panel colours its rows with)."""

@@ -60,3 +60,21 @@ def test_the_supervisor_s_margin_call_count_changes_live(page, portal, simulator
                 arg=at_margin_call(simulator), timeout=10000)
     href = page.locator("#dash-mc-all").get_attribute("href")
     assert href == "/live/"  # the figure links to the list behind it
+
+
+def test_with_the_relay_running_the_supervisor_panels_read_its_picture(page, portal):
+    """Once the dashboard's socket started the embedded relay, the market panels are computed
+    from the relay's own picture (no REST read of the whole book)."""
+    page.goto(portal.url + "/login/?next=/")
+    page.fill("#id_username", "sam")
+    page.fill("#id_password", PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#live-status[data-state='live']")
+    for _ in range(8):  # a read older than DASHBOARD_MARKET_MAX_AGE is refreshed behind
+        page.wait_for_timeout(1500)
+        page.reload()
+        wait_for_js(page, "document.querySelectorAll('[aria-busy=true]').length === 0")
+        if "the live relay" in page.locator("#panel-exposure").inner_text():
+            break
+    assert "the live relay" in page.locator("#panel-exposure").inner_text()
+    assert page.locator("#panel-exposure svg.exposure-chart").count() == 1
