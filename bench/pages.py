@@ -23,11 +23,20 @@ sort and pages at random), the client 360 page (clients at random) and the sign-
 and the CPU time the portal spent per page (steady when other work shares the machine).
 `--processes 2` serves through `manage.py serve` with two daphne processes on one socket (the
 Docker image's shape; LIVE_RELAY=external, as with Redis: only pages are loaded here).
+
+    .venv/bin/python bench/pages.py --dashboard [--latency-ms 50] [--loads 20]
+
+prints, per role, the dashboard's time to its first response (the page with a skeleton per
+panel and chart; goal <= 0.5 x RTT) and to its last panel (every panel and chart the page
+names, loaded at once as htmx does; goal <= 2 x RTT), median over N loads, with the market
+read shared (the defaults), with every load waiting for its own read (the worst case), and
+with a dashboard socket open, so the embedded relay runs and the market comes from it.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import re
@@ -70,6 +79,8 @@ def main() -> None:
                         help="daphne processes for --throughput (more than 1: manage.py serve)")
     parser.add_argument("--groups", action="store_true",
                         help="only the groups area: tree, group page, symbols, impact preview")
+    parser.add_argument("--dashboard", action="store_true",
+                        help="only the dashboard: first response and last panel per role")
     args = parser.parse_args()
     rtt = args.latency_ms / 1000
     if args.throughput:
@@ -77,6 +88,9 @@ def main() -> None:
         return
     if args.groups:
         _group_pages(args)
+        return
+    if args.dashboard:
+        _dashboard_only(args)
         return
 
     sim = SimulatorProcess().start()
@@ -215,6 +229,124 @@ def _hammer(label: str, load, sessions: list[requests.Session], seconds: float,
     for error in errors[:3]:
         print(f"    error: {error}")
     return len(times) / took, median
+
+
+DASHBOARD_ROLES = (("Back office", "bench0"), ("Compliance", "benchkyc"),
+                   ("Supervisor", "benchsup"), ("Administrator", "benchadmin"))
+PANEL_URL = re.compile(r'hx-get="(/dashboard/(?:panels|charts)/[^"]+)"')
+
+
+def _dashboard_only(args) -> None:
+    rtt = args.latency_ms / 1000
+    sim = SimulatorProcess().start()
+    try:
+        # Shared: the defaults (a read is fresh 5 s, then refreshed behind the page). Cold:
+        # no reuse past 1 s and a load every 1.2 s, so every load waits for its own read.
+        # Relay: a supervisor's dashboard socket is open, so the embedded relay runs and the
+        # market panels copy its picture instead of reading the book over REST.
+        relay_env = {"LIVE_RELAY": "embedded", "REDIS_URL": "", "OMTRADER_WS_URL": sim.ws_url}
+        for case, env, pause in (("shared", {}, 0.0),
+                                 ("cold", {"DASHBOARD_MARKET_MAX_AGE": "1",
+                                           "DASHBOARD_MARKET_STALE_MAX": "0"}, 1.2),
+                                 ("relay", relay_env, 0.0)):
+            portal = _portal(sim, 1, env, args.debug)
+            socket = None
+            try:
+                portal.manage("shell", "-c", (
+                    "from crmportal.staff.members import create_staff\n"
+                    f"create_staff('benchsup', 'Supervisor', {PASSWORD!r}, all_groups=True)\n"
+                    f"create_staff('benchadmin', 'Administrator', {PASSWORD!r}, "
+                    "all_groups=True)\n"))
+                label = {"shared": "the market read shared for 5 s, then refreshed behind "
+                                   "the page",
+                         "cold": "every load waits for its own read of the market, the worst "
+                                 "case",
+                         "relay": "a dashboard socket open: the market from the embedded "
+                                  "relay"}[case]
+                if case == "relay":
+                    socket = _DashboardSocket(portal, _signed_in(portal, "benchsup")).start()
+                print(f"\nDashboard, simulator latency {args.latency_ms:g} ms, {args.loads} "
+                      f"loads per median, {case}: {label}")
+                for role, username in DASHBOARD_ROLES:
+                    session = _signed_in(portal, username)
+                    sim.control(latency_ms=args.latency_ms)
+                    first, last, panels = _dashboard_medians(portal, session, args.loads,
+                                                             pause)
+                    sim.control(latency_ms=0)
+                    verdict = ("ok" if first / rtt <= 0.5 and last / rtt <= 2
+                               else "ABOVE GOAL")
+                    print(f"  {role:<14} {panels:2d} panels: first response "
+                          f"{first * 1000:6.1f} ms = {first / rtt:4.2f} x RTT (goal <= 0.5), "
+                          f"last panel {last * 1000:6.1f} ms = {last / rtt:4.2f} x RTT "
+                          f"(goal <= 2): {verdict}")
+            finally:
+                if socket is not None:
+                    socket.stop()
+                portal.stop()
+    finally:
+        sim.stop()
+
+
+class _DashboardSocket:
+    """A supervisor's dashboard socket held open (answering every message, as live.js does),
+    which starts the embedded relay; started and stopped around a bench case."""
+
+    def __init__(self, portal, session: requests.Session):
+        self.url = portal.url.replace("http://", "ws://") + "/ws/live/?view=dashboard"
+        self.headers = {"Cookie": f"sessionid={session.cookies['sessionid']}",
+                        "Origin": portal.url}
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def start(self) -> _DashboardSocket:
+        self.thread.start()
+        time.sleep(6)  # the relay logs in, subscribes and reconciles
+        return self
+
+    async def _run(self) -> None:
+        from websockets.asyncio.client import connect
+
+        async with connect(self.url, additional_headers=self.headers, proxy=None) as socket:
+            while not self.stopping.is_set():
+                try:
+                    await asyncio.wait_for(socket.recv(), 0.5)
+                except TimeoutError:
+                    continue
+                await socket.send("ack")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(5)
+
+
+def _dashboard_medians(portal, session: requests.Session, loads: int, pause: float):
+    """Median time to the page, and to its last panel when every panel is asked for at once
+    (a session per panel, sharing the sign-in, as the browser's parallel requests)."""
+    cookies = session.cookies.get_dict()
+    panel_sessions: dict[str, requests.Session] = {}
+
+    def panel(path: str) -> float:
+        own = panel_sessions.setdefault(path, requests.Session())
+        own.cookies.update(cookies)
+        return _load(own, portal.url + path, headers={"HX-Request": "true"})
+
+    firsts, lasts, count = [], [], 0
+    for n in range(loads + 3):  # three to warm: sign-in, reference data, the index
+        time.sleep(pause)
+        started = time.perf_counter()
+        page = session.get(portal.url + "/", timeout=30)
+        first = time.perf_counter() - started
+        paths = PANEL_URL.findall(page.text)
+        threads = [threading.Thread(target=panel, args=(path,)) for path in paths]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if n >= 3:
+            firsts.append(first)
+            lasts.append(time.perf_counter() - started)
+        count = len(paths)
+    return statistics.median(firsts), statistics.median(lasts), count
 
 
 def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool,

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "crmportal.clients",
     "crmportal.groups",
     "crmportal.accounts",
+    "crmportal.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -277,6 +278,14 @@ KYC_REJECTION_REASONS = _reasons(env_list(
     "name_mismatch:Name does not match the document,address_unverified:Address not verified,"
     "sanctions_match:Sanctions or PEP match,other:Other (explain in the note)",
 ))
+# The dashboard (crmportal/dashboard).
+DASHBOARD_LARGE_DEAL_LOTS = env_float("DASHBOARD_LARGE_DEAL_LOTS", 5.0)  # "last large deals"
+DASHBOARD_PL_SAMPLE_SECONDS = env_float("DASHBOARD_PL_SAMPLE_SECONDS", 60.0, minimum=1.0)
+DASHBOARD_PL_RETENTION_DAYS = env_int("DASHBOARD_PL_RETENTION_DAYS", 14, minimum=1)
+# The supervisor panels' REST read of the market: fresh for MAX_AGE s, then used while a new
+# one is read in the background up to STALE_MAX s (crmportal/dashboard/market.py).
+DASHBOARD_MARKET_MAX_AGE = env_float("DASHBOARD_MARKET_MAX_AGE", 5.0)
+DASHBOARD_MARKET_STALE_MAX = env_float("DASHBOARD_MARKET_STALE_MAX", 120.0)
 
 # Trading accounts (crmportal/accounts): how often the account list asks OMTrader what changed.
 ACCOUNT_INDEX_MAX_AGE = env_int("ACCOUNT_INDEX_MAX_AGE", 5, minimum=0)

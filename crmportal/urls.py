@@ -5,7 +5,7 @@ from crmportal import views
 from crmportal.staff.views import StaffLoginView, change_password
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("crmportal.dashboard.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("login/", StaffLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

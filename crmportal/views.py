@@ -1,30 +1,17 @@
-"""Project-wide pages: the dashboard, the health check and the error pages."""
+"""Project-wide pages: the health check and the error pages (the dashboard is
+crmportal/dashboard)."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
 from crmportal.htmx import render_error
-from crmportal.navigation import areas_for
-from crmportal.staff.scope import group_scope
-
-
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    recent = AuditEntry.objects.filter(actor=request.user).order_by("-id")[:8]
-    context = {
-        "areas": [area for area in areas_for(request.user) if area["name"] != "home"],
-        "scope": group_scope(request.user),
-        "recent": recent,
-    }
-    return render(request, "home.html", context)
 
 
 @login_not_required

@@ -4,6 +4,7 @@
     /ws/live/?group=6      the board, one group
     /ws/live/?client=12    one client's open positions (the client 360 panel)
     /ws/live/?account=7    one account's money (the account page)
+    /ws/live/?view=dashboard   the dashboard's live counts (margin call, stop out)
 
 Who may connect: a signed-in, active member whose session is current (not idle past
 SESSION_IDLE_TIMEOUT) and who holds fewer than LIVE_MAX_SOCKETS_PER_MEMBER sockets (sockets.py);
@@ -199,6 +200,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 kept = {g for g in current.groups or () if allowed is None or g in allowed}
                 return Watch("client", frozenset(kept), client)
         allowed = await _access(user, "staff.view_live_board")
+        if query.get("view", [""])[-1] == "dashboard":
+            return Watch("dashboard", allowed)
         if group is not None:
             if allowed is not None and group not in allowed:
                 raise Refused(f"group {group} is outside the member's groups")

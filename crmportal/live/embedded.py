@@ -39,6 +39,24 @@ def stop_embedded_relay() -> asyncio.Task | None:
     return task
 
 
+def state_of_embedded_relay(timeout: float = 2.0):
+    """A copy of the embedded relay's market picture (BoardState.copy, made on its loop), for
+    code in another thread of this process; None when no relay runs here or it is not live."""
+    relay, loop = embedded_relay(), _embedded["loop"]
+    if relay is None or loop is None or not relay.ready or relay.status.state != "live":
+        return None
+    try:
+        if asyncio.get_running_loop() is loop:
+            return None  # on the loop itself: waiting for it would never end
+    except RuntimeError:
+        pass  # no loop in this thread: the usual case (a sync view's worker thread)
+
+    async def copy():
+        return relay.state.copy()
+
+    return asyncio.run_coroutine_threadsafe(copy(), loop).result(timeout)
+
+
 def embedded_relay() -> Relay | None:
     task = _embedded["task"]
     return _embedded["relay"] if task is not None and not task.done() else None

@@ -23,6 +23,7 @@ from crmportal.live.publish import (
     Publisher,
     account_audience,
     client_audience,
+    dashboard_audience,
     group_audience,
 )
 from crmportal.live.render import Scope, Status
@@ -58,6 +59,9 @@ class Flushing:
     clients: dict[int, float]
     accounts_watched: dict[int, float]
     boards: dict[frozenset[int] | None, float]
+    dashboards: dict[frozenset[int] | None, float]
+    counts: dict[str, tuple]
+    _counts_at: float
     _panel_at: dict[str, float]
     _stale_scopes: set[str]
     _status_due: bool
@@ -141,6 +145,7 @@ class Flushing:
         if changed_groups:
             self._stale_scopes.add("all")
         await self._render_panels(now, add)
+        await self._render_counts(now, add)
         if self._status_due:
             self._status_due = False
             await self._send_status()
@@ -228,6 +233,24 @@ class Flushing:
             self._stale_scopes.discard("*")
         return None
 
+    async def _render_counts(self, now: float, add) -> None:
+        """The dashboard's live counts (accounts at margin call, at stop out) of every scope a
+        dashboard watches, at most every PANEL_INTERVAL, published only when they changed."""
+        if not self.dashboards or now - self._counts_at < PANEL_INTERVAL:
+            return
+        self._counts_at = now
+        await self._settle()
+        for scope in {s.key: s for groups in list(self.dashboards)
+                      for s in self._scopes_of(groups)}.values():
+            await asyncio.sleep(0)
+            counts = self.state.risk_counts(scope.group_ids)
+            if self.counts.get(scope.key) == (self.ready, counts):
+                continue
+            self.counts[scope.key] = (self.ready, counts)
+            audience = dashboard_audience(None if scope.group_ids is None
+                                          else min(scope.group_ids))
+            add((audience,), f"dash-{scope.key}", render.risk_counts(scope, counts, self.ready))
+
     async def _settle(self) -> None:
         """Parse the account summaries received since the last panel (the newest of each
         account; nothing else needs them parsed), a slice at a time."""
@@ -254,13 +277,21 @@ class Flushing:
         return audience
 
     async def _send_status(self) -> None:
+        from crmportal.dashboard import sampler
+
         async with self._publish:
             await self.publisher.status(self.status.state, render.status(self.status))
+        # On change and with every heartbeat: the dashboard's health panel reads it.
+        await asyncio.to_thread(sampler.note_relay, self.status)
 
     def snapshot_parts(self, view: Watch) -> list[str]:
         """Everything the view's panels show, as out-of-band swaps: one part per kind of
         fragment (table bodies, then flow content), each sent as its own message."""
         state = self.state
+        if view.kind == "dashboard":
+            counts = [render.risk_counts(scope, state.risk_counts(scope.group_ids), self.ready)
+                      for scope in self._scopes_of(view.groups)]
+            return ["".join(counts) + render.status(self.status)]
         rows = sorted(state.rows_in(view.groups, view.client), key=lambda r: -r.position.id)
         rows_html = [render.position_row(state, row, self.steady) for row in rows]
         empty = "No open positions." if self.ready else ""

@@ -9,6 +9,7 @@ Group names are built from ids only, never from input:
     live.broadcast                 relay status and "resync" to every socket
     live.relay                     the active relay's inbox (snapshot requests, watches)
     live.member.<user_id>          every socket of one staff member (sign-out, re-check)
+    live.dash.all, live.dash.group.<group_id>   the dashboard's live counts (no rows)
 
 Every update carries the relay's `epoch` (one per relay run) and a per-group `seq`, so a
 socket notices a message the channel layer dropped (a full channel drops silently) or a new
@@ -38,6 +39,12 @@ def client_audience(client_id: int, group_id: int) -> str:
 
 def account_audience(account_id: int, group_id: int) -> str:
     return f"live.account.{int(account_id)}.{int(group_id)}"
+
+
+def dashboard_audience(group_id: int | None) -> str:
+    """The dashboard's counts of every group (None) or one: a channel group of their own, so
+    a dashboard socket never receives the board's rows."""
+    return "live.dash.all" if group_id is None else f"live.dash.group.{int(group_id)}"
 
 
 def member_audience(user_id: int) -> str:

@@ -100,6 +100,9 @@ class Relay(Flushing, Watching):
         self.boards: dict[frozenset[int] | None, float] = {}  # watched board views -> expiry
         self.clients: dict[int, float] = {}  # watched clients -> expiry
         self.accounts_watched: dict[int, float] = {}  # watched account pages -> expiry
+        self.dashboards: dict[frozenset[int] | None, float] = {}  # watched dashboards -> expiry
+        self.counts: dict[str, tuple] = {}  # scope key -> dashboard counts as last published
+        self._counts_at = 0.0
         self._panel_at: dict[str, float] = {}
         self._stale_scopes: set[str] = set()
         self._buffer: list[Event] | None = None
@@ -135,6 +138,8 @@ class Relay(Flushing, Watching):
             asyncio.create_task(self._forever(self._audit_tally, TALLY_EVERY, wait_first=True),
                                 name="audit-tally"),
             asyncio.create_task(self._watch_loop(), name="loop-lag"),
+            asyncio.create_task(self._forever(self._sample, settings.DASHBOARD_PL_SAMPLE_SECONDS,
+                                              wait_first=True), name="sample"),
             asyncio.create_task(self._source(), name="source"),
         ]
         try:
@@ -333,6 +338,15 @@ class Relay(Flushing, Watching):
                 continue
             state.account_known(account)
             self.counters.resolved_accounts += 1
+
+    async def _sample(self) -> None:
+        """Floating P/L per group into the database every DASHBOARD_PL_SAMPLE_SECONDS: the
+        dashboard's chart over the day (OMTrader keeps no history of it)."""
+        from crmportal.dashboard import sampler
+
+        if self.ready:
+            figures = self.state.profit_by_group()  # on the loop: the state is not thread-safe
+            await database_sync_to_async(sampler.record_pl)(figures)
 
     async def _audit_tally(self) -> None:
         """Refusals counted in a minute that is over reach the audit log even when no later

@@ -230,8 +230,8 @@ def status(value: Status) -> str:
     return render("live-status", {"status": value})
 
 
-def risk_panel(state: BoardState, scope: Scope, ready: bool = True) -> str:
-    rows, total = state.risk(scope.group_ids, RISK_ROWS)
+def risk_panel(state: BoardState, scope: Scope, ready: bool = True, limit: int = RISK_ROWS) -> str:
+    rows, total = state.risk(scope.group_ids, limit)
     return render("risk-panel", {"scope": scope, "risk": [_risk(state, r) for r in rows],
                                  "risk_total": total, "ready": ready})
 
@@ -252,6 +252,13 @@ def _risk(state: BoardState, row: RiskRow) -> dict[str, Any]:
         "call": _text(group.margin_call) if group else "",
         "stop": _text(group.margin_stop_out) if group else "",
     }
+
+
+def risk_counts(scope: Scope, counts: dict[str, int], ready: bool = True) -> str:
+    """The dashboard's live counts of one scope (templates/dashboard/live_counts.html, which
+    the dashboard page includes too)."""
+    return get_template("dashboard/live_counts.html#risk-counts").render(
+        {"scope": scope, "counts": counts, "ready": ready})
 
 
 def exposure_panel(state: BoardState, scope: Scope, ready: bool = True) -> str:

@@ -480,6 +480,41 @@ class BoardState:
         rows.sort(key=lambda r: (r.ratio, r.summary.id))
         return rows[:limit], len(rows)
 
+    def copy(self) -> BoardState:
+        """What the aggregate figures read (reference data, accounts, open positions, quotes),
+        copied for a reader in another thread (the dashboard): call it on the relay's loop."""
+        self.settle()
+        other = BoardState()
+        other.set_reference(self.groups.values(), self.symbols.values())
+        other.accounts = dict(self.accounts)
+        other.account_group = dict(self.account_group)
+        other.account_client = dict(self.account_client)
+        other.quotes = dict(self.quotes)
+        other.positions = {pid: LivePosition(r.position, r.group_id, r.client_id, r.profit,
+                                             r.total_profit)
+                           for pid, r in self.positions.items()}
+        return other
+
+    def risk_counts(self, group_ids: frozenset[int] | None) -> dict[str, int]:
+        """How many accounts are at margin call and at stop out now (the dashboard's counts,
+        by the same test the risk panel colours its rows with)."""
+        rows, _ = self.risk(group_ids, len(self.accounts))
+        counts = {"margin_call": 0, "stop_out": 0}
+        for row in rows:
+            if row.status in counts:
+                counts[row.status] += 1
+        return counts
+
+    def profit_by_group(self) -> dict[int, Decimal | None]:
+        """Floating P/L of the open positions per group, in USD (None: a currency without a
+        rate), in one pass: the dashboard's figure and the relay's per-minute sample."""
+        self._rates = {}
+        totals: dict[int, Decimal | None] = {}
+        for row in self.rows_in(None):
+            totals[row.group_id] = _add(totals.get(row.group_id, Decimal(0)),
+                                        self._profit_usd(row))
+        return totals
+
 
 ORDER_ACTIONS = {"place": "placed", "update": "updated", "cancel": "cancelled",
                  "expired": "expired", "rejected": "rejected", "requote": "requoted"}

@@ -18,6 +18,7 @@ from crmportal.live.publish import (
     Publisher,
     account_audience,
     client_audience,
+    dashboard_audience,
     group_audience,
 )
 from crmportal.live.render import Scope
@@ -30,10 +31,10 @@ WATCH_TTL = 75.0
 
 @dataclass(frozen=True)
 class Watch:
-    """What one socket shows: the board (all groups, or some), one client's positions or
-    one account's money (its group in `groups`)."""
+    """What one socket shows: the board (all groups, or some), one client's positions, one
+    account's money (its group in `groups`) or the dashboard's live counts."""
 
-    kind: str  # board, client or account
+    kind: str  # board, client, account or dashboard
     groups: frozenset[int] | None  # None: every group
     client: int | None = None
     account: int | None = None
@@ -43,9 +44,9 @@ class Watch:
         groups = data.get("groups")
         client = data.get("client")
         account = data.get("account")
+        kind = "account" if account is not None else "client" if client is not None else "board"
         return cls(
-            kind="account" if account is not None else
-            "client" if client is not None else "board",
+            kind="dashboard" if data.get("kind") == "dashboard" else kind,
             groups=None if groups is None else frozenset(int(g) for g in groups),
             client=None if client is None else int(client),
             account=None if account is None else int(account),
@@ -54,11 +55,19 @@ class Watch:
     def to_message(self) -> dict[str, Any]:
         message = {"groups": None if self.groups is None else sorted(self.groups),
                    "client": self.client}
-        return message if self.account is None else {**message, "account": self.account}
+        if self.account is not None:
+            message["account"] = self.account
+        if self.kind == "dashboard":
+            message["kind"] = "dashboard"  # board and client views are told by `client`
+        return message
 
     def audiences(self) -> list[str]:
         if self.kind == "account":
             return [account_audience(self.account, g) for g in sorted(self.groups or ())]
+        if self.kind == "dashboard":
+            if self.groups is None:
+                return [dashboard_audience(None)]
+            return [dashboard_audience(g) for g in sorted(self.groups)]
         if self.kind == "client":
             return [client_audience(self.client, g) for g in sorted(self.groups or ())]
         if self.groups is None:
@@ -72,6 +81,8 @@ class Watching:
     boards: dict[frozenset[int] | None, float]  # watched board views -> expiry
     clients: dict[int, float]  # watched clients -> expiry
     accounts_watched: dict[int, float]  # watched account pages -> expiry
+    dashboards: dict[frozenset[int] | None, float]  # watched dashboard counts -> expiry
+    counts: dict[str, dict[str, int]]  # scope key -> the dashboard counts as last published
     state: BoardState
     publisher: Publisher
     counters: Any
@@ -108,6 +119,8 @@ class Watching:
             self.clients[view.client] = expiry
         elif view.kind == "account":
             self.accounts_watched[view.account] = expiry
+        elif view.kind == "dashboard":
+            self.dashboards[view.groups] = expiry
         else:
             if view.groups not in self.boards:
                 for scope in self._scopes_of(view.groups):
@@ -115,7 +128,9 @@ class Watching:
             self.boards[view.groups] = expiry
 
     def _prune_watches(self, now: float) -> bool:
-        for watched in (self.boards, self.clients, self.accounts_watched):
+        """Forget views nobody renewed; True when a board or client panel is watched (rows
+        are rendered for those only: account pages and dashboards are told by other means)."""
+        for watched in (self.boards, self.clients, self.accounts_watched, self.dashboards):
             for key in [k for k, expiry in watched.items() if expiry < now]:
                 del watched[key]
         return bool(self.boards or self.clients)

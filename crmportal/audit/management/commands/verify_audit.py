@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from crmportal.audit import tally
 from crmportal.audit.log import first_broken_entry
 from crmportal.audit.models import AuditEntry
+from crmportal.dashboard.sampler import note_check
 
 
 class Command(BaseCommand):
@@ -13,8 +14,10 @@ class Command(BaseCommand):
         broken = first_broken_entry()
         if broken is not None:
             entry, reason = broken
-            raise CommandError(
-                f"Audit chain broken at row {entry.pk} ({entry.created_at:%Y-%m-%d %H:%M:%S}, "
-                f"{entry.action}): {reason}."
-            )
-        self.stdout.write(f"Audit chain intact: {AuditEntry.objects.count()} rows verified.")
+            message = (f"Audit chain broken at row {entry.pk} "
+                       f"({entry.created_at:%Y-%m-%d %H:%M:%S}, {entry.action}): {reason}.")
+            note_check("verify_audit", False, message)  # the dashboard's health panel
+            raise CommandError(message)
+        message = f"Audit chain intact: {AuditEntry.objects.count()} rows verified."
+        note_check("verify_audit", True, message)
+        self.stdout.write(message)

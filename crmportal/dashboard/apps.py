@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DashboardConfig(AppConfig):
+    name = "crmportal.dashboard"
+    label = "dashboard"
+    verbose_name = "Dashboard"
