@@ -12,6 +12,7 @@ AREAS = [
     ("Clients", "clients-list-clients", "staff.view_clients"),
     ("KYC queue", "kyc-list-queue", "staff.review_kyc"),
     ("Live board", "live-show-board", "staff.view_live_board"),
+    ("Money", "money-list-movements", "staff.view_trading"),
     ("Audit log", "audit-list-entries", "staff.view_audit"),
     ("Staff", "staff-list-members", "staff.manage_staff"),
 ]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("live/", include("crmportal.live.urls")),
     path("", include("crmportal.staff.urls")),
     path("", include("crmportal.clients.urls")),
+    path("", include("crmportal.money.urls")),
 ]
 
 handler403 = "crmportal.views.permission_denied"
