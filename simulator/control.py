@@ -84,8 +84,9 @@ async def fault(request: web.Request, s: Simulator) -> web.Response:
     data = await _json(request)
     errors: dict[str, str] = {}
     kind = data.get("kind", "status")
-    if kind not in (*FAULT_KINDS, *LOST_REPLY_KINDS, DELAY_KIND):
-        errors["kind"] = f"must be one of {', '.join((*FAULT_KINDS, *LOST_REPLY_KINDS, DELAY_KIND))}"
+    kinds = (*FAULT_KINDS, *LOST_REPLY_KINDS, DELAY_KIND)
+    if kind not in kinds:
+        errors["kind"] = f"must be one of {', '.join(kinds)}"
     if not isinstance(data.get("path"), str) or not data["path"].startswith("/"):
         errors["path"] = "must be a path starting with /"
     count = data.get("count", 1)
