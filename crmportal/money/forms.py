@@ -13,7 +13,8 @@ class OperationForm(forms.Form):
     type = forms.ChoiceField(label="Operation", choices=list(rules.TYPES.items()))
     # Text, not a number field: the amount is read exactly (Decimal) and every wrong form of
     # it gets its own message (rules.parse_amount).
-    amount = forms.CharField(max_length=40, widget=forms.TextInput({"inputmode": "decimal",
+    amount = forms.CharField(max_length=40, error_messages={"required": "Enter an amount."},
+                             widget=forms.TextInput({"inputmode": "decimal",
                                                                     "autocomplete": "off"}))
     comment = forms.CharField(required=False, max_length=160,
                               help_text="Stored in OMTrader with the operation's reference.")

@@ -8,14 +8,12 @@ import pytest
 from django.urls import reverse
 
 from crmportal.money.models import MoneyOperation
-from tests.clients.conftest import (  # noqa: F401 - fixtures
-    as_user,
-    built_index,
-    knobs,
-    omt,
-    upstream,
-    writes,
-)
+from tests.clients import conftest as clients_area
+
+# The clients area's fixtures, shared rather than written twice.
+as_user, built_index, knobs = clients_area.as_user, clients_area.built_index, clients_area.knobs
+make_client, omt = clients_area.make_client, clients_area.omt
+upstream, writes = clients_area.upstream, clients_area.writes
 
 APPROVED, PENDING = 0, None
 
