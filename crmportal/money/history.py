@@ -136,3 +136,9 @@ def account_panel(account: TradingAccount, user, limit: int = 20) -> dict:
     except OMTraderError as error:
         context["money_error"] = panel_failed(error, "Money movements")
     return context
+
+
+def unknown_count(user) -> int:
+    """For the dashboard: the member's operations whose outcome is still unknown."""
+    open_states = (MoneyOperation.State.UNKNOWN, MoneyOperation.State.SENT)
+    return visible_operations(user).filter(state__in=open_states).count()

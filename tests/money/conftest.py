@@ -16,6 +16,7 @@ make_client, omt = clients_area.make_client, clients_area.omt
 upstream, writes = clients_area.upstream, clients_area.writes
 
 APPROVED, PENDING = 0, None
+MONEY_PATH = "/api/v1/manager/accounts/{id}/money"
 
 
 @pytest.fixture(autouse=True)

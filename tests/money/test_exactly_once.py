@@ -10,10 +10,10 @@ from django.urls import reverse
 from crmportal.audit.models import AuditEntry
 from crmportal.money.models import MoneyOperation
 from crmportal.money.reconcile import reconcile_pending
-from tests.money.conftest import history_count, submit
+from tests.money.conftest import MONEY_PATH, history_count, submit
 
 State = MoneyOperation.State
-MONEY = "/api/v1/manager/accounts/{id}/money"
+
 
 
 @pytest.mark.parametrize("fault", [
@@ -26,7 +26,7 @@ def test_each_lost_reply_ends_in_exactly_one_transaction(fault, as_user, client,
                                                           pick_account):
     as_user("backoffice")
     account = pick_account()
-    knobs.fault(method="POST", path=MONEY, **fault)
+    knobs.fault(method="POST", path=MONEY_PATH, **fault)
     op = submit(client, account.id, amount="11")
     assert op.state == State.UNKNOWN
     page = client.get(reverse("money-show-operation", args=[op.reference]))
@@ -50,7 +50,7 @@ def test_absent_operation_waits_for_the_settle_time(as_user, client, omt, knobs,
     settings.MONEY_SETTLE_SECONDS = 3600
     as_user("backoffice")
     account = pick_account()
-    knobs.fault(method="POST", path=MONEY, kind="status", status=500)
+    knobs.fault(method="POST", path=MONEY_PATH, kind="status", status=500)
     op = submit(client, account.id, amount="3")
     assert [f.outcome for f in reconcile_pending()] == ["waiting"]
     op.refresh_from_db()
@@ -62,7 +62,7 @@ def test_upstream_down_while_reconciling_keeps_it_unknown(as_user, client, omt, 
                                                           pick_account, settings):
     as_user("backoffice")
     account = pick_account()
-    knobs.fault(method="POST", path=MONEY, kind="after_status", status=500)
+    knobs.fault(method="POST", path=MONEY_PATH, kind="after_status", status=500)
     op = submit(client, account.id, amount="4")
     knobs.fault(method="GET", path="/api/v1/manager/accounts/{id}/transactions/history",
                 kind="status", status=503, count=settings.OMTRADER_RETRIES + 1)
@@ -76,7 +76,7 @@ def test_upstream_down_while_reconciling_keeps_it_unknown(as_user, client, omt, 
 def test_reconcile_page_and_command(as_user, client, omt, knobs, pick_account, capsys):
     as_user("backoffice")
     account = pick_account()
-    knobs.fault(method="POST", path=MONEY, kind="after_close")
+    knobs.fault(method="POST", path=MONEY_PATH, kind="after_close")
     op = submit(client, account.id, amount="6")
     page = client.get(reverse("money-list-unknown"))
     assert op.reference in page.content.decode()
