@@ -135,3 +135,19 @@ def test_withdrawal_above_free_margin_is_stopped_with_the_figure(as_user, client
     assert figure and Decimal(figure.group(1).replace(",", "")) < asked
     assert not MoneyOperation.objects.exists()
     assert omt.get_account(account.id).balance == account.balance
+
+
+def test_confirm_needs_a_recent_confirmation_of_identity(as_user, client, omt, pick_account):
+    from crmportal.staff.stepup import CONFIRMED_AT
+
+    as_user("backoffice")
+    account = pick_account()
+    token = review(client, account.id, amount="9").context["token"]
+    session = client.session
+    session[CONFIRMED_AT] = 0  # the last confirmation is long ago
+    session.save()
+    refused = confirm(client, account.id, token)
+    assert refused.status_code == 403
+    assert not MoneyOperation.objects.exists()
+    form = client.get(reverse("money-create-operation", args=[account.id]))
+    assert form.status_code == 302 and "next=" in form["Location"]
