@@ -148,21 +148,21 @@ def one_operation(sim, omt, rng, accounts, clients, maker, checker, fault_rate) 
         kind = "credit_in"
     big = rng.random() < 0.1
     amount = Decimal(rng.randint(10_001, 20_000) if big else rng.randint(1, 5_000))
+    amount += Decimal(rng.randint(0, 99)) / 100
     if kind == "withdrawal":
         amount = min(amount, (account.margin_free or 0) // 4)
     if kind == "credit_out":
         amount = min(amount, account.credit)
     if amount <= 0:
         kind, amount = "deposit", Decimal(rng.randint(1, 5_000))
-    amount += Decimal(rng.randint(0, 99)) / 100
     _maybe_fault(sim, rng, account.id, fault_rate)  # the account's next money call
     try:
         op = do_submit_operation(account, clients[account.client_id], kind, amount, "bench",
                                  uuid.uuid4().hex, actor=maker)
         if op.state == "requested":
             op = do_approve(op, actor=checker)
-    except Refused:
-        return "refused by the portal"
+    except Refused as refused:
+        return f"refused by the portal ({refused.message.split(':')[0]})"
     if op.state == "requested":
         return "requested"
     return op.state
