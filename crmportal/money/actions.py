@@ -164,7 +164,7 @@ def send(op: MoneyOperation, *, actor, resend: bool = False) -> MoneyOperation:
 
 def _failed(op: MoneyOperation, error: OMTraderError, *, actor, resend: bool) -> MoneyOperation:
     now = timezone.now()
-    if error.maybe_applied or resend:
+    if error.maybe_applied or (resend and isinstance(error, Unavailable)):
         # A timeout, a dropped connection, a 5xx: OMTrader may have booked it. On a resend
         # even "not reached" stays unknown, so the scheduler keeps trying.
         move(op, (State.SENT,), state=State.UNKNOWN, unknown_since=op.unknown_since or now,

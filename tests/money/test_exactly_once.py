@@ -86,3 +86,17 @@ def test_reconcile_page_and_command(as_user, client, omt, knobs, pick_account, c
     assert op.state == State.RECONCILED
     page = client.post(reverse("money-reconcile-operations"))
     assert "Nothing needed reconciling" in page.content.decode()
+
+
+def test_a_resend_omtrader_refuses_ends_refused(as_user, client, omt, knobs, pick_account):
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, kind="status", status=503)
+    knobs.fault(method="POST", path=MONEY_PATH, kind="status", status=409)
+    op = submit(client, account.id, amount="8")
+    assert op.state == State.UNKNOWN
+    assert [f.outcome for f in reconcile_pending()] == ["resent"]
+    op.refresh_from_db()
+    assert op.state == State.REFUSED and op.attempts == 2
+    assert reconcile_pending() == []
+    assert history_count(omt, account.id, op.reference) == 0
