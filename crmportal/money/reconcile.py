@@ -36,7 +36,10 @@ def pending() -> list[MoneyOperation]:
     portal process that died while sending leaves them so)."""
     overdue = timezone.now() - timedelta(seconds=_answer_deadline())
     return list(MoneyOperation.objects.filter(
-        Q(state=State.UNKNOWN) | Q(state=State.SENT, sent_at__lt=overdue)).order_by("created_at"))
+        Q(state=State.UNKNOWN) | Q(state=State.SENT, sent_at__lt=overdue)
+        | Q(state=State.APPROVED, attempts=0, created_at__lt=overdue,
+            decided_at__isnull=True)
+        | Q(state=State.APPROVED, attempts=0, decided_at__lt=overdue)).order_by("created_at"))
 
 
 def _answer_deadline() -> float:
@@ -67,6 +70,12 @@ def reconcile(op: MoneyOperation, *, actor=None) -> Finding:
                  message="No answer arrived (the portal stopped while sending)."):
             audit_step(op, "unknown", actor=actor, before=State.SENT, outcome="failed",
                    detail="No answer arrived; reconciliation will settle it.")
+    if op.state == State.APPROVED:  # stored, never sent: the process stopped in between
+        if move(op, (State.APPROVED,), state=State.NOT_SENT, resolved_at=timezone.now(),
+                message="The portal stopped before sending it; nothing was sent."):
+            audit_step(op, "not_sent", actor=actor, before=State.APPROVED, outcome="failed",
+                       detail="Stored but never sent (the portal stopped in between).")
+        return Finding(op, "never sent")
     if op.state != State.UNKNOWN:
         return Finding(op, "settled")
     try:

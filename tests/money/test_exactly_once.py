@@ -3,6 +3,8 @@ settles it, and OMTrader ends with exactly one transaction carrying its referenc
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -99,4 +101,24 @@ def test_a_resend_omtrader_refuses_ends_refused(as_user, client, omt, knobs, pic
     op.refresh_from_db()
     assert op.state == State.REFUSED and op.attempts == 2
     assert reconcile_pending() == []
+    assert history_count(omt, account.id, op.reference) == 0
+
+
+def test_an_operation_stored_but_never_sent_ends_not_sent(as_user, client, omt, pick_account,
+                                                          backoffice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crmportal.money.actions import do_submit_operation
+
+    account = pick_account()
+    op = do_submit_operation(account, omt.get_client(account.client_id), "credit_in",
+                             Decimal("1"), "", "t-stuck", actor=backoffice)
+    # As if the portal had stopped between the approval and the send.
+    MoneyOperation.objects.filter(pk=op.pk).update(
+        state=State.APPROVED, decided_at=timezone.now() - timedelta(minutes=5))
+    assert [f.outcome for f in reconcile_pending()] == ["never sent"]
+    op.refresh_from_db()
+    assert op.state == State.NOT_SENT
     assert history_count(omt, account.id, op.reference) == 0

@@ -107,3 +107,13 @@ def test_whoever_last_changed_the_owners_identity_cannot_approve(as_user, client
     assert other.post(reverse("money-approve-operation", args=[op.reference])).status_code == 302
     op.refresh_from_db()
     assert op.state == State.CONFIRMED
+
+
+def test_lists_answer_htmx_with_their_table_only(as_user, client, pick_account):
+    as_user("backoffice")
+    op = submit(client, pick_account().id, type="credit_in", amount="3")
+    for name, marker in (("money-list-movements", 'id="movement-table"'),
+                         ("money-list-requests", 'id="request-table"')):
+        body = client.get(reverse(name), headers={"HX-Request": "true"}).content.decode()
+        assert body.lstrip().startswith(f"<section {marker}") and op.reference in body
+        assert "<html" not in body
