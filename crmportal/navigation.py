@@ -11,6 +11,7 @@ AREAS = [
     ("Dashboard", "home", None),
     ("Clients", "clients-list-clients", "staff.view_clients"),
     ("Accounts", "accounts-list-accounts", "staff.view_clients"),
+    ("Money", "money-list-movements", "staff.view_trading"),
     ("KYC queue", "kyc-list-queue", "staff.review_kyc"),
     ("Live board", "live-show-board", "staff.view_live_board"),
     ("Groups", "groups-list-groups", "staff.view_trading"),

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "crmportal.groups",
     "crmportal.accounts",
     "crmportal.dashboard",
+    "crmportal.money",
 ]
 
 MIDDLEWARE = [
@@ -289,6 +290,26 @@ DASHBOARD_MARKET_STALE_MAX = env_float("DASHBOARD_MARKET_STALE_MAX", 120.0)
 
 # Trading accounts (crmportal/accounts): how often the account list asks OMTrader what changed.
 ACCOUNT_INDEX_MAX_AGE = env_int("ACCOUNT_INDEX_MAX_AGE", 5, minimum=0)
+
+# Money operations (crmportal/money, docs/money.md).
+
+
+def _thresholds(raw: str) -> dict[str, str]:
+    """"10000" (every currency) or "USD=10000,EUR=9000,*=10000": amount per currency."""
+    pairs = [item.strip().partition("=") for item in raw.split(",") if item.strip()]
+    table = {(code.strip().upper() if sep else "*"): (value if sep else code).strip()
+             for code, sep, value in pairs}
+    if not table or not all(v.replace(".", "", 1).isdigit() for v in table.values()):
+        raise ImproperlyConfigured("MONEY_APPROVAL_THRESHOLD must be 10000 or USD=10000,*=10000")
+    return table
+
+
+MONEY_APPROVAL_THRESHOLD = _thresholds(env_str("MONEY_APPROVAL_THRESHOLD", "10000"))
+MONEY_REQUEST_HOURS = env_int("MONEY_REQUEST_HOURS", 24, minimum=1)
+MONEY_SETTLE_SECONDS = env_float("MONEY_SETTLE_SECONDS", 60.0, minimum=0.0)
+MONEY_RECONCILE_EVERY = env_float("MONEY_RECONCILE_EVERY", 5.0, minimum=1.0)
+MONEY_KYC_REQUIRED = env_list("MONEY_KYC_REQUIRED", "deposit,withdrawal")
+SYNC_CLIENTS_AT = env_str("SYNC_CLIENTS_AT", "02:30")
 
 LOGGING = {
     "version": 1,

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("crmportal.clients.urls")),
     path("", include("crmportal.groups.urls")),
     path("", include("crmportal.accounts.urls")),
+    path("", include("crmportal.money.urls")),
 ]
 
 handler403 = "crmportal.views.permission_denied"

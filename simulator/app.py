@@ -82,6 +82,8 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
     if spec is not None and spec["kind"] == "malformed":
         return web.Response(body=b'{"success": true, "code": 200, "data": {"rec',
                             content_type="application/json")
+    if spec is not None and spec["kind"] == control.DELAY_KIND:
+        await asyncio.sleep(spec["seconds"])
     if knobs.error_rate and not upgrade and _chaos.random() < knobs.error_rate:
         return fail(knobs.error_status, "simulated upstream error")
     if pattern not in PUBLIC:
@@ -95,10 +97,26 @@ async def api_middleware(request: web.Request, handler: Any) -> web.StreamRespon
         return fail(exc.status, exc.message, exc.data)
     if not isinstance(result, Result):
         return result
-    if spec is not None:  # wrong_type: patch a copy, never the stored records
+    if spec is not None and spec["kind"] in control.LOST_REPLY_KINDS:
+        return await lose_reply(request, spec, result)
+    if spec is not None and spec["kind"] == "wrong_type":  # patch a copy, never the stored records
         payload = json.loads(json.dumps(body(result.data, result.status)))
         apply_wrong_type(payload["data"], spec["field"], spec["value"])
         return respond(payload, result.status)
+    return ok(result.data, result.status)
+
+
+async def lose_reply(request: web.Request, spec: dict[str, Any], result: Result
+                     ) -> web.StreamResponse:
+    """The write was carried out; the client does not learn it: a 5xx, the connection closed
+    without an answer, or the answer held back past the client's read timeout."""
+    if spec["kind"] == "after_status":
+        return fail(spec["status"], "injected fault after the request was carried out")
+    if spec["kind"] == "after_close":
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError
+    await asyncio.sleep(spec["seconds"])
     return ok(result.data, result.status)
 
 

@@ -13,6 +13,10 @@ from .runtime import SIM, Simulator
 from .timeutil import rfc3339
 
 FAULT_KINDS = ("status", "malformed", "wrong_type")
+# Kinds that carry the request out and then lose the reply (a 5xx, a dropped connection, an
+# answer later than the client waits), and one that only delays it.
+LOST_REPLY_KINDS = ("after_status", "after_close", "after_hang")
+DELAY_KIND = "delay"
 MAX_STEP_SECONDS = 7 * 86400
 _TASKS: set[asyncio.Task[None]] = set()
 
@@ -80,8 +84,9 @@ async def fault(request: web.Request, s: Simulator) -> web.Response:
     data = await _json(request)
     errors: dict[str, str] = {}
     kind = data.get("kind", "status")
-    if kind not in FAULT_KINDS:
-        errors["kind"] = f"must be one of {', '.join(FAULT_KINDS)}"
+    kinds = (*FAULT_KINDS, *LOST_REPLY_KINDS, DELAY_KIND)
+    if kind not in kinds:
+        errors["kind"] = f"must be one of {', '.join(kinds)}"
     if not isinstance(data.get("path"), str) or not data["path"].startswith("/"):
         errors["path"] = "must be a path starting with /"
     count = data.get("count", 1)
@@ -94,11 +99,15 @@ async def fault(request: web.Request, s: Simulator) -> web.Response:
         errors["field"] = "required for wrong_type"
     if data.get("fields") is not None and not isinstance(data["fields"], dict):
         errors["fields"] = "must be an object of field -> message"
+    seconds = data.get("seconds", 30)
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= 600:
+        errors["seconds"] = "must be a number of seconds between 0 and 600"
     if errors:
         raise invalid(errors, "invalid fault")
     spec = {"method": str(data.get("method", "GET")).upper(), "path": data["path"],
             "count": count, "kind": kind, "status": status, "field": data.get("field"),
-            "value": data.get("value"), "fields": data.get("fields")}
+            "value": data.get("value"), "fields": data.get("fields"),
+            "seconds": float(seconds)}
     s.faults.append(spec)
     return web.json_response(s.faults)
 

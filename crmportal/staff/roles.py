@@ -10,6 +10,8 @@ PERMISSIONS = {
     "review_kyc": "Can approve or reject KYC",
     "change_accounts": "Can create and edit trading accounts",
     "transfer_money": "Can deposit and withdraw money",
+    "approve_money": "Can approve or reject money operations that need a second member",
+    "export_money": "Can export money movements as CSV",
     "view_trading": "Can view orders, positions and deals",
     "view_live_board": "Can watch the live supervisor board",
     "manage_groups": "Can edit groups, commissions and symbols",
@@ -33,10 +35,11 @@ ROLES = {
         "view_trading",
         "export_clients",
         "export_accounts",
+        "export_money",
     ],
     COMPLIANCE: ["view_clients", "view_sensitive_data", "review_kyc", "view_trading", "view_audit",
                  "export_clients", "export_accounts"],
-    SUPERVISOR: ["view_clients", "view_trading", "view_live_board"],
+    SUPERVISOR: ["view_clients", "view_trading", "view_live_board", "approve_money"],
     ADMINISTRATOR: list(PERMISSIONS),
 }
 

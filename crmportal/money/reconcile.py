@@ -1,0 +1,106 @@
+"""Settling operations whose outcome is unknown: look for the reference in the account's
+transaction history. Found: reconciled. Absent, and the last send is older than the settle
+time (MONEY_SETTLE_SECONDS, long enough for a request still in flight upstream to land): sent
+again with the same reference. Absent but too recent: wait. OMTrader not answering: wait."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from crmportal.money.actions import audit_step, move, send
+from crmportal.money.models import MoneyOperation
+from crmportal.omtrader.client import get_omtrader
+from crmportal.omtrader.entities import Transaction
+from crmportal.omtrader.errors import OMTraderError
+
+State = MoneyOperation.State
+HISTORY_PAGE = 1000
+LOOK_BACK = timedelta(hours=1)  # clock skew between the portal and OMTrader, and then some
+
+
+@dataclass
+class Finding:
+    operation: MoneyOperation
+    outcome: str  # found, resent, waiting, unreachable
+    detail: str = ""
+    transaction: Transaction | None = None
+
+
+def pending() -> list[MoneyOperation]:
+    """Operations still to settle: unknown ones, and sent ones whose answer is overdue (a
+    portal process that died while sending leaves them so)."""
+    overdue = timezone.now() - timedelta(seconds=_answer_deadline())
+    return list(MoneyOperation.objects.filter(
+        Q(state=State.UNKNOWN) | Q(state=State.SENT, sent_at__lt=overdue)
+        | Q(state=State.APPROVED, attempts=0, created_at__lt=overdue,
+            decided_at__isnull=True)
+        | Q(state=State.APPROVED, attempts=0, decided_at__lt=overdue)).order_by("created_at"))
+
+
+def _answer_deadline() -> float:
+    return float(settings.OMTRADER_CONNECT_TIMEOUT) + float(settings.OMTRADER_READ_TIMEOUT) + 5
+
+
+def find(op: MoneyOperation) -> Transaction | None:
+    """The account's transaction carrying this operation's reference, newest first."""
+    omt = get_omtrader()
+    mark = f"[{op.reference}]"
+    since = op.created_at - LOOK_BACK
+    page = 1
+    while True:
+        result = omt.list_transactions(op.account_id, page=page, limit=HISTORY_PAGE,
+                                       date_from=since, sort_by="id", direction="DESC")
+        for tx in result.items:
+            if mark in (tx.comment or ""):
+                return tx
+        if not result.has_next:
+            return None
+        page += 1
+
+
+def reconcile(op: MoneyOperation, *, actor=None) -> Finding:
+    if op.state == State.SENT:  # overdue: no answer will come any more
+        if move(op, (State.SENT,), state=State.UNKNOWN,
+                 unknown_since=op.unknown_since or timezone.now(),
+                 message="No answer arrived (the portal stopped while sending)."):
+            audit_step(op, "unknown", actor=actor, before=State.SENT, outcome="failed",
+                   detail="No answer arrived; reconciliation will settle it.")
+    if op.state == State.APPROVED:  # stored, never sent: the process stopped in between
+        if move(op, (State.APPROVED,), state=State.NOT_SENT, resolved_at=timezone.now(),
+                message="The portal stopped before sending it; nothing was sent."):
+            audit_step(op, "not_sent", actor=actor, before=State.APPROVED, outcome="failed",
+                       detail="Stored but never sent (the portal stopped in between).")
+        return Finding(op, "never sent")
+    if op.state != State.UNKNOWN:
+        return Finding(op, "settled")
+    try:
+        tx = find(op)
+    except OMTraderError as error:
+        MoneyOperation.objects.filter(pk=op.pk).update(checked_at=timezone.now())
+        return Finding(op, "unreachable", error.message)
+    now = timezone.now()
+    if tx is not None:
+        if move(op, (State.UNKNOWN,), state=State.RECONCILED, transaction_id=tx.id,
+                 balance_after=tx.balance, resolved_at=now, checked_at=now,
+                 message=f"Found as OMTrader transaction #{tx.id}."):
+            audit_step(op, State.RECONCILED, actor=actor, before=State.UNKNOWN,
+                   transaction_id=tx.id, balance_after=tx.balance,
+                   detail=f"Found {op.reference} in the history as transaction #{tx.id}.")
+        return Finding(op, "found", f"transaction #{tx.id}", tx)
+    settle = timedelta(seconds=settings.MONEY_SETTLE_SECONDS)
+    if op.sent_at is not None and now - op.sent_at < settle:
+        MoneyOperation.objects.filter(pk=op.pk).update(checked_at=now)
+        wait = (op.sent_at + settle - now).total_seconds()
+        return Finding(op, "waiting", f"absent so far; re-sent if still absent in {wait:.0f} s")
+    send(op, actor=actor, resend=True)
+    return Finding(op, "resent", f"absent after {settle.total_seconds():.0f} s: sent again "
+                                 f"({op.get_state_display().lower()})")
+
+
+def reconcile_pending(*, actor=None) -> list[Finding]:
+    return [reconcile(op, actor=actor) for op in pending()]

@@ -1,0 +1,72 @@
+"""The deployment's one small scheduler, run by the one active relay (embedded in daphne, or
+`manage.py relay` under its Redis lock), so each job runs once per deployment:
+
+- money reconciliation (crmportal/money/reconcile.py) every MONEY_RECONCILE_EVERY seconds
+  while any operation is unknown or overdue, and expiry of money requests;
+- `sync_clients` once a night at SYNC_CLIENTS_AT (HH:MM, server time zone).
+
+The relay calls `tick()` every second; the jobs run in a worker thread (database and
+OMTrader calls block) and never overlap themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.management import call_command
+from django.db import close_old_connections
+from django.utils import timezone
+
+log = logging.getLogger("crmportal.schedule")
+
+_state: dict = {"reconciled_at": 0.0, "synced_on": None}
+
+
+async def tick() -> None:
+    now = time.monotonic()
+    if now - _state["reconciled_at"] >= settings.MONEY_RECONCILE_EVERY:
+        _state["reconciled_at"] = now
+        await sync_to_async(_reconcile, thread_sensitive=False)()
+    if _sync_due(timezone.localtime()):
+        _state["synced_on"] = timezone.localdate()
+        await sync_to_async(_sync_clients, thread_sensitive=False)()
+
+
+def _sync_due(now: datetime) -> bool:
+    hour, _, minute = settings.SYNC_CLIENTS_AT.partition(":")
+    due = now.replace(hour=int(hour), minute=int(minute or 0), second=0, microsecond=0)
+    if _state["synced_on"] is None:  # started after tonight's time: first run tomorrow
+        _state["synced_on"] = now.date() if now >= due else None
+        return False
+    return now >= due and _state["synced_on"] != now.date()
+
+
+def _reconcile() -> None:
+    from crmportal.money.actions import expire_requests  # noqa: PLC0415 - apps are ready now
+    from crmportal.money.models import MoneyOperation  # noqa: PLC0415
+    from crmportal.money.reconcile import reconcile_pending  # noqa: PLC0415
+
+    close_old_connections()
+    try:
+        expire_requests()
+        open_states = (MoneyOperation.State.UNKNOWN, MoneyOperation.State.SENT)
+        if MoneyOperation.objects.filter(state__in=open_states).exists():
+            for finding in reconcile_pending():
+                log.info("reconcile %s: %s %s", finding.operation.reference, finding.outcome,
+                         finding.detail)
+    finally:
+        close_old_connections()
+
+
+def _sync_clients() -> None:
+    close_old_connections()
+    try:
+        call_command("sync_clients")
+    except Exception:  # noqa: BLE001 - tomorrow night tries again; the log says why
+        log.exception("nightly sync_clients failed")
+    finally:
+        close_old_connections()

@@ -1,0 +1,124 @@
+"""Lost replies: each fault leaves the operation unknown (never "failed"), reconciliation
+settles it, and OMTrader ends with exactly one transaction carrying its reference."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from crmportal.audit.models import AuditEntry
+from crmportal.money.models import MoneyOperation
+from crmportal.money.reconcile import reconcile_pending
+from tests.money.conftest import MONEY_PATH, history_count, submit
+
+State = MoneyOperation.State
+
+
+
+@pytest.mark.parametrize("fault", [
+    {"kind": "after_status", "status": 502},
+    {"kind": "after_close"},
+    {"kind": "after_hang", "seconds": 3},
+    {"kind": "status", "status": 503},  # refused before it was carried out: found absent
+])
+def test_each_lost_reply_ends_in_exactly_one_transaction(fault, as_user, client, omt, knobs,
+                                                          pick_account):
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, **fault)
+    op = submit(client, account.id, amount="11")
+    assert op.state == State.UNKNOWN
+    page = client.get(reverse("money-show-operation", args=[op.reference]))
+    assert "Outcome unknown" in page.content.decode()
+    findings = reconcile_pending()
+    assert [f.outcome for f in findings] == (["resent"] if fault["kind"] == "status"
+                                             else ["found"])
+    op.refresh_from_db()
+    assert op.state == State.RECONCILED and op.transaction_id
+    assert history_count(omt, account.id, op.reference) == 1
+    assert omt.get_account(account.id).balance == account.balance + 11
+    assert reconcile_pending() == []  # settled: nothing is sent again
+    assert history_count(omt, account.id, op.reference) == 1
+    actions = set(AuditEntry.objects.filter(entity_id=op.reference).values_list("action",
+                                                                                flat=True))
+    assert {"money.sent", "money.unknown", "money.reconciled"} <= actions
+
+
+def test_absent_operation_waits_for_the_settle_time(as_user, client, omt, knobs, pick_account,
+                                                    settings):
+    settings.MONEY_SETTLE_SECONDS = 3600
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, kind="status", status=500)
+    op = submit(client, account.id, amount="3")
+    assert [f.outcome for f in reconcile_pending()] == ["waiting"]
+    op.refresh_from_db()
+    assert op.state == State.UNKNOWN and op.attempts == 1
+    assert history_count(omt, account.id, op.reference) == 0
+
+
+def test_upstream_down_while_reconciling_keeps_it_unknown(as_user, client, omt, knobs,
+                                                          pick_account, settings):
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, kind="after_status", status=500)
+    op = submit(client, account.id, amount="4")
+    knobs.fault(method="GET", path="/api/v1/manager/accounts/{id}/transactions/history",
+                kind="status", status=503, count=settings.OMTRADER_RETRIES + 1)
+    assert [f.outcome for f in reconcile_pending()] == ["unreachable"]
+    op.refresh_from_db()
+    assert op.state == State.UNKNOWN and op.attempts == 1
+    assert [f.outcome for f in reconcile_pending()] == ["found"]  # OMTrader is back
+    assert history_count(omt, account.id, op.reference) == 1
+
+
+def test_reconcile_page_and_command(as_user, client, omt, knobs, pick_account, capsys):
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, kind="after_close")
+    op = submit(client, account.id, amount="6")
+    page = client.get(reverse("money-list-unknown"))
+    assert op.reference in page.content.decode()
+    call_command("reconcile_money")
+    assert f"{op.reference} account {account.id}" in capsys.readouterr().out
+    op.refresh_from_db()
+    assert op.state == State.RECONCILED
+    page = client.post(reverse("money-reconcile-operations"))
+    assert "Nothing needed reconciling" in page.content.decode()
+
+
+def test_a_resend_omtrader_refuses_ends_refused(as_user, client, omt, knobs, pick_account):
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, kind="status", status=503)
+    knobs.fault(method="POST", path=MONEY_PATH, kind="status", status=409)
+    op = submit(client, account.id, amount="8")
+    assert op.state == State.UNKNOWN
+    assert [f.outcome for f in reconcile_pending()] == ["resent"]
+    op.refresh_from_db()
+    assert op.state == State.REFUSED and op.attempts == 2
+    assert reconcile_pending() == []
+    assert history_count(omt, account.id, op.reference) == 0
+
+
+def test_an_operation_stored_but_never_sent_ends_not_sent(as_user, client, omt, pick_account,
+                                                          backoffice):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crmportal.money.actions import do_submit_operation
+
+    account = pick_account()
+    op = do_submit_operation(account, omt.get_client(account.client_id), "credit_in",
+                             Decimal("1"), "", "t-stuck", actor=backoffice)
+    # As if the portal had stopped between the approval and the send.
+    MoneyOperation.objects.filter(pk=op.pk).update(
+        state=State.APPROVED, decided_at=timezone.now() - timedelta(minutes=5))
+    assert [f.outcome for f in reconcile_pending()] == ["never sent"]
+    op.refresh_from_db()
+    assert op.state == State.NOT_SENT
+    assert history_count(omt, account.id, op.reference) == 0

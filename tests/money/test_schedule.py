@@ -1,0 +1,44 @@
+"""The relay's scheduler: the reconciliation job settles unknown operations and expires
+requests; sync_clients is due once a night."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from crmportal import schedule
+from crmportal.money import history
+from crmportal.money.models import MoneyOperation
+from tests.money.conftest import MONEY_PATH, history_count, submit
+
+
+def test_reconcile_job_settles_unknown_and_expires_requests(as_user, client, omt, knobs,
+                                                            pick_account, backoffice):
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, kind="after_status", status=500)
+    unknown = submit(client, account.id, amount="2")
+    waiting = submit(client, account.id, type="credit_in", amount="2")
+    MoneyOperation.objects.filter(pk=waiting.pk).update(expires_at=timezone.now())
+    assert history.unknown_count(backoffice) == 1
+    schedule._reconcile()
+    unknown.refresh_from_db()
+    waiting.refresh_from_db()
+    assert unknown.state == MoneyOperation.State.RECONCILED
+    assert waiting.state == MoneyOperation.State.EXPIRED
+    assert history_count(omt, account.id, unknown.reference) == 1
+    assert history.unknown_count(backoffice) == 0
+
+
+def test_sync_clients_is_due_once_a_night(settings, monkeypatch):
+    settings.SYNC_CLIENTS_AT = "02:30"
+    monkeypatch.setitem(schedule._state, "synced_on", None)
+    zone = timezone.get_current_timezone()
+    morning = datetime(2026, 12, 1, 9, 0, tzinfo=zone)
+    assert not schedule._sync_due(morning)  # started after tonight's time: not at once
+    night = morning + timedelta(days=1) - timedelta(hours=6, minutes=30)  # 02:30 next day
+    assert not schedule._sync_due(night - timedelta(minutes=1))
+    assert schedule._sync_due(night)
+    schedule._state["synced_on"] = night.date()
+    assert not schedule._sync_due(night + timedelta(hours=1))
