@@ -37,6 +37,7 @@ from crmportal.clients.export import in_async
 from crmportal.clients.views import _query, _symbol_codes
 from crmportal.errors import failed_write, panel_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
+from crmportal.money.history import account_panel
 from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.entities import Group, TradingAccount
 from crmportal.omtrader.enums import table
@@ -210,6 +211,8 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
     present.decorate(audit)
     digits = account.currency_digits
     codes = _symbol_codes(omt)
+    errors = {f"{panel}_error": panel_failed(error, PANEL_NAMES[panel])
+              for panel, error in overview.failed.items()}
     context = {
         "account": account,
         "group": overview.group,
@@ -217,13 +220,12 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         "positions": [(p, p.symbol or codes.get(p.symbol_id, "")) for p in overview.positions],
         "orders": [(o, o.symbol or codes.get(o.symbol_id, "")) for o in overview.orders],
         "deals": [(d, d.symbol or codes.get(d.symbol_id, "")) for d in overview.deals],
-        "transactions": overview.transactions,
         "digits": digits,
         "audit": audit,
         "may_change": request.user.has_perm(CHANGE),
-        "may_money": request.user.has_perm("staff.transfer_money"),
-        **{f"{panel}_error": panel_failed(error, PANEL_NAMES[panel])
-           for panel, error in overview.failed.items()},
+        **errors,
+        **account_panel(account, request.user, overview.transactions,
+                        errors.get("transactions_error", "")),
     }
     return render(request, "accounts/account_detail.html", context)
 

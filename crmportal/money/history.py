@@ -12,11 +12,9 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from crmportal.errors import panel_failed
 from crmportal.money.models import MoneyOperation
 from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.entities import TradingAccount, Transaction
-from crmportal.omtrader.errors import OMTraderError
 from crmportal.staff.scope import group_scope
 
 REFERENCE = re.compile(r"\[(CRM-[0-9a-f]{8})\]")
@@ -99,9 +97,16 @@ def account_movements(account: TradingAccount, date_from: date | None = None,
         if not result.has_next:
             break
         page += 1
+    return joined_movements(account, transactions[:limit])
+
+
+def joined_movements(account: TradingAccount,
+                     transactions: Iterable[Transaction]) -> list[Movement]:
+    """OMTrader's transactions of one account with who asked and who approved in the portal."""
+    transactions = list(transactions)
     references = {reference_in(tx.comment) for tx in transactions} - {""}
     ops = {op.reference: op for op in MoneyOperation.objects.filter(reference__in=references)}
-    return [_from_transaction(tx, account, ops) for tx in transactions[:limit]]
+    return [_from_transaction(tx, account, ops) for tx in transactions]
 
 
 def open_operations(account_id: int) -> list[Movement]:
@@ -126,16 +131,14 @@ def operation_movements(rows: Iterable[MoneyOperation]) -> Iterator[Movement]:
     return (_from_operation(op) for op in rows)
 
 
-def account_panel(account: TradingAccount, user, limit: int = 20) -> dict:
+def account_panel(account: TradingAccount, user, transactions: Iterable[Transaction],
+                  error: str = "") -> dict:
     """The context of templates/money/account_movements.html#account-money for one account
-    the member may see: its latest movements and the portal's operations still open."""
-    context = {"money_open": open_operations(account.id), "money_rows": [], "money_error": "",
-               "money_may_transfer": user.has_perm("staff.transfer_money")}
-    try:
-        context["money_rows"] = account_movements(account, limit=limit)
-    except OMTraderError as error:
-        context["money_error"] = panel_failed(error, "Money movements")
-    return context
+    the member may see: its latest transactions (read by the caller, with the rest of the
+    page), joined with the portal's records, and the portal's operations still open."""
+    return {"money_open": open_operations(account.id),
+            "money_rows": [] if error else joined_movements(account, transactions),
+            "money_error": error, "money_may_transfer": user.has_perm("staff.transfer_money")}
 
 
 def unknown_count(user) -> int:

@@ -8,14 +8,12 @@ import io
 from datetime import timedelta
 from decimal import Decimal
 
-from django.template.loader import render_to_string
 from django.test import Client as Browser
 from django.urls import reverse
 from django.utils import timezone
 
 from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
-from crmportal.money import history
 from crmportal.money.actions import Refused, do_approve, expire_requests
 from crmportal.money.models import MoneyOperation
 from tests.money.conftest import submit
@@ -65,13 +63,18 @@ def test_portal_movements_without_an_account_filter(as_user, client, pick_accoun
         "page"].object_list == []
 
 
-def test_account_panel_partial(as_user, client, pick_account, backoffice):
+def test_the_account_page_shows_the_portals_operations_and_who_asked(
+        as_user, client, pick_account):
     as_user("backoffice")
     account = pick_account()
-    op = submit(client, account.id, amount="50000")
-    context = {"account": account, **history.account_panel(account, backoffice)}
-    html = render_to_string("money/account_movements.html#account-money", context)
-    assert op.reference in html and "In progress in the portal" in html
+    waiting = submit(client, account.id, amount="50000")
+    done = submit(client, account.id, amount="25")
+    page = client.get(reverse("accounts-show-account", args=[account.id]))
+    section = page.content.decode().split('id="account-money"')[1].split("</section>")[0]
+    assert "In progress in the portal" in section and waiting.reference in section
+    assert done.reference in section
+    assert f"<td>{done.requested_by_username}</td>" in section
+    assert reverse("money-create-operation", args=[account.id]) in section
 
 
 def test_requests_expire(as_user, client, pick_account, supervisor):
