@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "crmportal.audit",
     "crmportal.live",
     "crmportal.clients",
+    "crmportal.trading",
 ]
 
 MIDDLEWARE = [

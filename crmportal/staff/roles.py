@@ -15,6 +15,7 @@ PERMISSIONS = {
     "manage_groups": "Can edit groups, commissions and symbols",
     "view_audit": "Can view the audit log",
     "export_clients": "Can export client lists as CSV",
+    "export_trading": "Can export orders, positions, deals and statements as CSV",
     "manage_staff": "Can manage staff: roles, group scope, second factor; see staff audit entries",
 }
 
@@ -31,9 +32,10 @@ ROLES = {
         "transfer_money",
         "view_trading",
         "export_clients",
+        "export_trading",
     ],
     COMPLIANCE: ["view_clients", "view_sensitive_data", "review_kyc", "view_trading", "view_audit",
-                 "export_clients"],
+                 "export_clients", "export_trading"],
     SUPERVISOR: ["view_clients", "view_trading", "view_live_board"],
     ADMINISTRATOR: list(PERMISSIONS),
 }
