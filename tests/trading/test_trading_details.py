@@ -79,3 +79,17 @@ def test_a_member_without_view_trading_is_refused(client, as_user, closed_trade)
     as_user("roleless")
     url = reverse("trading-show-position", args=[closed_trade["position"]])
     assert client.get(url).status_code == 403
+
+
+def test_the_client_page_links_to_its_trading_pre_filtered(client, as_user, closed_trade):
+    as_user("backoffice")
+    client_id = closed_trade["account"]["client_id"]
+    page = client.get(reverse("clients-show-client", args=[client_id])).content.decode()
+    for url_name in ("trading-list-positions", "trading-list-orders", "trading-list-deals",
+                     "trading-list-position-history", "trading-list-order-history"):
+        assert f'href="{reverse(url_name)}?client={client_id}"' in page
+    statement = reverse("trading-show-statement", args=[closed_trade["account"]["id"]])
+    assert f'href="{statement}"' in page
+    deals = client.get(f"{reverse('trading-list-deals')}?client={client_id}&size=200")
+    accounts = {row.item.account_id for row in deals.context["page"].rows}
+    assert closed_trade["account"]["id"] in accounts
