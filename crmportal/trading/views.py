@@ -64,14 +64,16 @@ def _symbols(omt) -> tuple[dict[int, str], dict[str, int]]:
 class Row:
     """One record with what its row shows beside it: symbol code, account's currency, client."""
 
-    __slots__ = ("item", "symbol", "currency", "client_id")
+    __slots__ = ("item", "symbol", "currency", "client_id", "client_url")
 
-    def __init__(self, item, codes: dict[int, str], accounts: dict):
+    def __init__(self, item, codes: dict[int, str], accounts: dict, clients_base: str):
         info = accounts.get(item.account_id)
         self.item = item
         self.symbol = item.symbol or codes.get(item.symbol_id, "")
         self.currency = info.currency if info else ""
         self.client_id = info.client_id if info else None
+        # The account's own page will be the link once the accounts area is merged.
+        self.client_url = f"{clients_base}{self.client_id}/" if self.client_id else ""
 
 
 # -- the lists ---------------------------------------------------------------------------------
@@ -97,7 +99,8 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
     paged = paginate(rows, request.GET)
     notices = criteria.notices + plan.notices + paged.notices
     page = paged.page
-    page.rows = [Row(item, codes, accounts) for item in page.object_list]
+    clients_base = reverse("clients-list-clients")  # a client's page is <list>/<id>/
+    page.rows = [Row(item, codes, accounts, clients_base) for item in page.object_list]
     context = {
         "kind": kind,
         "criteria": criteria,
