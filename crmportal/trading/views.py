@@ -31,6 +31,7 @@ from crmportal.trading.filters import LABELS, date_range, parse
 from crmportal.trading.kinds import DEALS, KINDS, ORDER_HISTORY, ORDERS, POSITION_HISTORY, POSITIONS
 
 TEMPLATE = "trading/trading_list.html"
+REFRESH_SECONDS = 10  # open positions and pending orders: the table asks again this often
 NOT_FOUND = {"order": "OMTrader has no order with this id.",
              "position": "OMTrader has no position with this id.",
              "deal": "OMTrader has no deal with this id.",
@@ -115,6 +116,7 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
         "may_export": request.user.has_perm("staff.export_trading"),
         "default_size": DEFAULT_PAGE_SIZE,
         "tabs": [(k.title, reverse(k.url_name), k is kind) for k in KINDS.values()],
+        "refresh_seconds": REFRESH_SECONDS,
     }
     if not wants_partial(request):
         context.update(_options(request.user, omt, criteria, codes))
