@@ -104,7 +104,7 @@ DEALS = Kind(
     date_upstream=True,
     totals=(("Volume", "volume"), ("Commission", "commission"), ("Swap", "swap"),
             ("P/L", "profit")),
-    default_sort="-created_at",
+    default_sort="-id",  # deal ids grow with time; OMTrader's cheapest order
 )
 
 KINDS = {kind.name: kind for kind in (POSITIONS, ORDERS, POSITION_HISTORY, ORDER_HISTORY, DEALS)}

@@ -3,7 +3,7 @@ with filters, totals and CSV), the order / position / deal pages and the account
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
@@ -21,7 +21,6 @@ from crmportal.audit.log import record
 from crmportal.clients.export import in_async
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.client import get_omtrader
-from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.errors import NotFound, OMTraderError
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
 from crmportal.staff.scope import group_scope, may_see_group
@@ -32,6 +31,7 @@ from crmportal.trading.kinds import DEALS, KINDS, ORDER_HISTORY, ORDERS, POSITIO
 
 TEMPLATE = "trading/trading_list.html"
 REFRESH_SECONDS = 10  # open positions and pending orders: the table asks again this often
+CLOSED = 2  # ModelPositionStatus closed_position
 NOT_FOUND = {"order": "OMTrader has no order with this id.",
              "position": "OMTrader has no position with this id.",
              "deal": "OMTrader has no deal with this id.",
@@ -63,18 +63,40 @@ def _symbols(omt) -> tuple[dict[int, str], dict[str, int]]:
 
 
 class Row:
-    """One record with what its row shows beside it: symbol code, account's currency, client."""
+    """One record with what its row shows beside it, worked out once here rather than per cell
+    in the template (links, symbol code, account's currency and client, times in the member's
+    zone): the `date` and `url` tags per cell were most of a page's rendering."""
 
-    __slots__ = ("item", "symbol", "currency", "client_id", "client_url")
+    __slots__ = ("item", "url", "symbol", "currency", "client_id", "client_url", "times",
+                 "order_url", "position_url")
 
-    def __init__(self, item, codes: dict[int, str], accounts: dict, clients_base: str):
+    def __init__(self, item, links: dict[str, str], codes: dict[int, str], accounts: dict):
         info = accounts.get(item.account_id)
         self.item = item
+        self.url = f"{links['self']}{item.id}/"
         self.symbol = item.symbol or codes.get(item.symbol_id, "")
         self.currency = info.currency if info else ""
         self.client_id = info.client_id if info else None
         # The account's own page will be the link once the accounts area is merged.
-        self.client_url = f"{clients_base}{self.client_id}/" if self.client_id else ""
+        self.client_url = f"{links['client']}{self.client_id}/" if self.client_id else ""
+        self.times = {name: timezone.localtime(stamp).strftime("%Y-%m-%d %H:%M:%S")
+                      for name in TIMES if (stamp := getattr(item, name, None)) is not None}
+        order_id, position_id = getattr(item, "order_id", None), getattr(item, "position_id", None)
+        self.order_url = f"{links['order']}{order_id}/" if order_id else ""
+        self.position_url = f"{links['position']}{position_id}/" if position_id else ""
+
+
+TIMES = ("created_at", "updated_at", "time_setup", "time_expiration", "time_done")
+
+
+def _links(kind) -> dict[str, str]:
+    """The base of each detail URL (an id and a slash complete it)."""
+    base = {"order": reverse("trading-show-order", args=[0])[:-2],
+            "position": reverse("trading-show-position", args=[0])[:-2],
+            "deal": reverse("trading-show-deal", args=[0])[:-2],
+            "client": reverse("clients-show-client", args=[0])[:-2]}
+    return {**base, "self": base["deal" if kind is DEALS else
+                                 "order" if kind.types else "position"]}
 
 
 # -- the lists ---------------------------------------------------------------------------------
@@ -100,8 +122,8 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
     paged = paginate(rows, request.GET)
     notices = criteria.notices + plan.notices + paged.notices
     page = paged.page
-    clients_base = reverse("clients-list-clients")  # a client's page is <list>/<id>/
-    page.rows = [Row(item, codes, accounts, clients_base) for item in page.object_list]
+    links = _links(kind)
+    page.rows = [Row(item, links, codes, accounts) for item in page.object_list]
     context = {
         "kind": kind,
         "criteria": criteria,
@@ -205,17 +227,32 @@ def _csv(request: HttpRequest, chunks, name: str) -> StreamingHttpResponse:
 # -- detail pages ------------------------------------------------------------------------------
 
 
-def _related_deals(omt, account_id: int, test) -> list:
-    """The account's deals that `test` keeps, oldest first (one upstream page per 1,000)."""
+def _account_info(request: HttpRequest, omt, account_id: int | None) -> source.AccountInfo:
+    """The record's account from the directory (as the lists see it), read fresh when the
+    directory does not know it yet; 404 out of scope."""
+    info = source.directory(omt).get(account_id) if account_id is not None else None
+    if info is None and account_id is not None:
+        a = _fetch("account", lambda: omt.get_account(account_id))
+        info = source.AccountInfo(a.id, a.group_id, a.client_id, a.currency, a.currency_digits)
+    _account_for_user(request, info)
+    return info
+
+
+def _related_deals(omt, account_id: int, test, start=None, end=None) -> list:
+    """The account's deals that `test` keeps, oldest first; `start`/`end` narrow the read to
+    the record's lifetime (a minute either side), so an account's whole history is not read."""
+    margin = timedelta(minutes=1)
+    bounds = {"date_from": start - margin if start else None,
+              "date_to": end + margin if end else None}
     deals = omt.iter_all(omt.list_deals, account_id=account_id, sort_by="created_at",
-                         direction="ASC")
+                         direction="ASC", **{k: v for k, v in bounds.items() if v})
     return [deal for deal in deals if test(deal)]
 
 
 def _detail_context(omt, account, item) -> dict:
     codes = source.symbol_codes(omt)
     return {"account": account, "symbol": item.symbol or codes.get(item.symbol_id, ""),
-            "currency": account.currency, "money_digits": account.currency_digits}
+            "currency": account.currency, "money_digits": account.digits}
 
 
 @require_GET
@@ -223,12 +260,11 @@ def _detail_context(omt, account, item) -> dict:
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     omt = get_omtrader()
     order = _fetch("order", lambda: omt.get_order(order_id))
-    got = gather(account=lambda: _fetch("account", lambda: omt.get_account(order.account_id)),
-                 deals=lambda: _related_deals(omt, order.account_id,
-                                              lambda d: d.order_id == order.id))
-    _account_for_user(request, got["account"])
+    account = _account_info(request, omt, order.account_id)
+    deals = _related_deals(omt, order.account_id, lambda d: d.order_id == order.id,
+                           order.time_setup or order.created_at, order.time_done)
     return render(request, "trading/order_detail.html", {
-        "order": order, "deals": got["deals"], **_detail_context(omt, got["account"], order)})
+        "order": order, "deals": deals, **_detail_context(omt, account, order)})
 
 
 @require_GET
@@ -236,18 +272,17 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
 def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
     omt = get_omtrader()
     position = _fetch("position", lambda: omt.get_position(position_id))
-    got = gather(account=lambda: _fetch("account", lambda: omt.get_account(position.account_id)),
-                 deals=lambda: _related_deals(omt, position.account_id,
-                                              lambda d: d.position_id == position.id))
-    _account_for_user(request, got["account"])
-    deals = got["deals"]
+    account = _account_info(request, omt, position.account_id)
+    closed = position.status is not None and position.status.code == CLOSED
+    deals = _related_deals(omt, position.account_id, lambda d: d.position_id == position.id,
+                           position.created_at, position.updated_at if closed else None)
     opening = [d for d in deals if d.direction is not None and d.direction.code == 0]
     closing = [d for d in deals if d.direction is not None and d.direction.code == 1]
     order_ids = list(dict.fromkeys(d.order_id for d in deals if d.order_id))
     return render(request, "trading/position_detail.html", {
         "position": position, "opening": opening, "closing": closing,
         "opening_order": opening[0].order_id if opening else None, "order_ids": order_ids,
-        **_detail_context(omt, got["account"], position)})
+        **_detail_context(omt, account, position)})
 
 
 @require_GET
@@ -255,8 +290,7 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
 def deal_detail(request: HttpRequest, deal_id: int) -> HttpResponse:
     omt = get_omtrader()
     deal = _fetch("deal", lambda: omt.get_deal(deal_id))
-    account = _fetch("account", lambda: omt.get_account(deal.account_id))
-    _account_for_user(request, account)
+    account = _account_info(request, omt, deal.account_id)
     return render(request, "trading/deal_detail.html", {
         "deal": deal, **_detail_context(omt, account, deal)})
 
