@@ -27,7 +27,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from crmportal.omtrader.client import ITER_LIMIT
-from crmportal.omtrader.errors import OMTraderError
+from crmportal.omtrader.errors import NotFound, OMTraderError
 from crmportal.staff.scope import group_scope
 from crmportal.trading.filters import Criteria
 
@@ -57,6 +57,25 @@ def directory(omt) -> dict[int, AccountInfo]:
 
 def forget_directory() -> None:
     cache.delete("trading:accounts")
+
+
+def with_asked(omt, criteria: Criteria, accounts: dict[int, AccountInfo]) -> dict:
+    """The directory plus the account or the client's accounts a filter names when the
+    directory (a minute old at most) does not know them yet: one targeted read, not a
+    rebuild, so a mistyped number costs one round trip."""
+    asked: list = []
+    try:
+        if criteria.account is not None and criteria.account not in accounts:
+            asked.append(omt.get_account(criteria.account))
+        if criteria.client is not None and not any(
+                a.client_id == criteria.client for a in accounts.values()):
+            asked += omt.list_accounts(client_id=criteria.client, limit=1000).items
+    except NotFound:
+        pass
+    if not asked:
+        return accounts
+    return {**accounts, **{a.id: AccountInfo(a.id, a.group_id, a.client_id, a.currency,
+                                             a.currency_digits) for a in asked}}
 
 
 def symbol_codes(omt) -> dict[int, str]:

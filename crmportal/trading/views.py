@@ -106,7 +106,7 @@ def _criteria(request: HttpRequest, kind):
     omt = get_omtrader()
     codes, by_code = _symbols(omt)
     criteria = parse(request.GET, kind, by_code)
-    accounts = source.directory(omt)
+    accounts = source.with_asked(omt, criteria, source.directory(omt))
     return omt, codes, criteria, accounts, source.plan(request.user, criteria, accounts)
 
 

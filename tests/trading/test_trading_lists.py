@@ -193,3 +193,14 @@ def test_htmx_gets_the_table_and_the_corrected_address(client, as_user):
                           HTTP_HX_REQUEST="true")
     assert response.content.lstrip().startswith(b'<section id="trading-table"')
     assert response["HX-Replace-Url"] == reverse("trading-list-deals") + "?side=1"
+
+
+def test_an_account_opened_after_the_directory_was_read_is_found(client, as_user, omt, wire):
+    as_user("administrator")
+    client.get(reverse("trading-list-deals"))  # the account directory is cached now
+    owner = wire("accounts")[0]
+    account = omt.create_account({"client_id": owner["client_id"], "group_id": 6})
+    omt.transfer_money(account.id, "deposit", "250.00", comment="first")
+    response = client.get(f"{reverse('trading-list-deals')}?account={account.id}")
+    assert [row.item.account_id for row in response.context["page"].rows] == [account.id]
+    assert not response.context["notices"]
