@@ -36,6 +36,7 @@ class Criteria:
     reason: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    date_on: str = ""  # "opened": the range is on the list's other date (kinds.Kind.other_date)
     pl: str = ""
     vol_min: Decimal | None = None
     vol_max: Decimal | None = None
@@ -50,7 +51,8 @@ class Criteria:
         values = {
             "group": self.group, "account": self.account, "client": self.client,
             "symbol": self.symbol_code, "side": self.side, "type": self.type,
-            "reason": self.reason, "from": self.date_from, "to": self.date_to, "pl": self.pl,
+            "reason": self.reason, "from": self.date_from, "to": self.date_to,
+            "date_on": self.date_on, "pl": self.pl,
             "vol_min": self.vol_min, "vol_max": self.vol_max,
             "sort": self.sort if self.sort != self.kind.default_sort else "",
         }
@@ -76,6 +78,12 @@ def parse(query, kind: Kind, symbols: dict[str, int]) -> Criteria:
     for name in c.offered():
         setattr(c, name, _code(query, name, notes))
     c.date_from, c.date_to = date_range(query, notes)
+    on = query.get("date_on", "").strip()
+    if on == "opened" and kind.other_date:
+        c.date_on = on
+    elif on:
+        notes.append(f"Dates “{on[:20]}” is not a choice here; the range is on "
+                     f"{kind.date_label.lower()}.")
     pl = query.get("pl", "").strip().lower()
     if pl and not kind.profit:
         notes.append(f"The {kind.title.lower()} list has no P/L; the P/L filter is ignored.")

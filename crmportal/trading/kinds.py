@@ -34,7 +34,15 @@ class Kind:
     date_upstream: bool  # OMTrader filters the date range (from/to) on that attribute
     totals: tuple[tuple[str, str], ...]  # (label, attribute) summed per currency
     default_sort: str
-    live: bool = False  # updates through the relay
+    live: bool = False  # the table refreshes itself
+    # A second date the range may apply to instead (`?date_on=opened`), filtered by the portal.
+    other_date: tuple[str, str] | None = None  # (attribute, label)
+
+    def date_of(self, on: str) -> tuple[str, bool]:
+        """The attribute a date range is on, and whether OMTrader filters it."""
+        if self.other_date and on == "opened":
+            return self.other_date[0], False
+        return self.date, self.date_upstream
 
 
 ACCOUNT = Column("Account", "account_id", True)
@@ -68,7 +76,7 @@ POSITION_HISTORY = Kind(
     date_label="Closed", date_upstream=True,
     totals=(("Volume", "volume_initial"), ("Swaps", "swaps"), ("Commission", "commission"),
             ("P/L", "profit")),
-    default_sort="-updated_at",
+    default_sort="-updated_at", other_date=("created_at", "Opened"),
 )
 ORDERS = Kind(
     name="orders", title="Pending orders", url_name="trading-list-orders",
@@ -90,6 +98,7 @@ ORDER_HISTORY = Kind(
              Column("Placed", "time_setup"), Column("Done", "time_done")),
     types=True, profit=None, volume="volume_initial", date="time_done", date_label="Done",
     date_upstream=True, totals=(("Volume", "volume_initial"),), default_sort="-time_done",
+    other_date=("time_setup", "Placed"),
 )
 DEALS = Kind(
     name="deals", title="Deals", url_name="trading-list-deals",

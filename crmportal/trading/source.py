@@ -143,12 +143,13 @@ def plan(user, criteria: Criteria, accounts: dict[int, AccountInfo]) -> Plan:
             exact = False
     if criteria.symbol is not None:
         upstream["symbol_id"] = criteria.symbol
-    if kind.date_upstream:
+    date_attr, date_upstream = kind.date_of(criteria.date_on)
+    if date_upstream:
         upstream["date_from"], upstream["date_to"] = criteria.date_from, criteria.date_to
     checks = _checks(criteria, allowed)
     own = [name for name in ("side", "type", "reason", "pl", "vol_min", "vol_max")
            if getattr(criteria, name) not in (None, "")]
-    if own or (not kind.date_upstream and (criteria.date_from or criteria.date_to)):
+    if own or (not date_upstream and (criteria.date_from or criteria.date_to)):
         exact = False
 
     def check(item: Any) -> bool:
@@ -170,7 +171,8 @@ def _checks(c: Criteria, allowed: frozenset[int] | None) -> list[Callable[[Any],
             checks.append(lambda r, n=name, v=code: getattr(r, n) is not None
                           and getattr(r, n).code == v)
     if c.date_from or c.date_to:
-        checks.append(lambda r: _within(getattr(r, kind.date), c))
+        attr = kind.date_of(c.date_on)[0]
+        checks.append(lambda r: _within(getattr(r, attr), c))
     if c.pl and kind.profit:
         sign = 1 if c.pl == "profit" else -1
         checks.append(lambda r: (getattr(r, kind.profit) or 0) * sign > 0)

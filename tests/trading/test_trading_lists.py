@@ -204,3 +204,17 @@ def test_an_account_opened_after_the_directory_was_read_is_found(client, as_user
     response = client.get(f"{reverse('trading-list-deals')}?account={account.id}")
     assert [row.item.account_id for row in response.context["page"].rows] == [account.id]
     assert not response.context["notices"]
+
+
+def test_position_history_by_open_date(client, as_user, wire):
+    as_user("administrator")
+    closed = wire("positions/history")
+    last = max(datetime.fromisoformat(p["created_at"]) for p in closed).date()
+    start = last - timedelta(days=30)
+    expected = {p["id"] for p in closed
+                if start <= datetime.fromisoformat(p["created_at"]).astimezone(UTC).date() <= last}
+    shown = every_row(client, "trading-list-position-history",
+                      f"date_on=opened&from={start}&to={last}")
+    assert {p.id for p in shown} == expected and expected
+    response = client.get(reverse("trading-list-deals") + "?date_on=opened")
+    assert any("not a choice" in n for n in response.context["notices"])
