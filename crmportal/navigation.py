@@ -11,7 +11,7 @@ AREAS = [
     ("Dashboard", "home", None),
     ("Clients", "clients-list-clients", "staff.view_clients"),
     ("KYC queue", "kyc-list-queue", "staff.review_kyc"),
-    ("Trading", "trading-list-positions", "staff.view_trading"),
+    ("Trading", "trading-show-home", "staff.view_trading"),
     ("Live board", "live-show-board", "staff.view_live_board"),
     ("Audit log", "audit-list-entries", "staff.view_audit"),
     ("Staff", "staff-list-members", "staff.manage_staff"),

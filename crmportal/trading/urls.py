@@ -3,6 +3,7 @@ from django.urls import path
 from crmportal.trading import views
 
 urlpatterns = [
+    path("trading/", views.trading_home, name="trading-show-home"),
     path("trading/positions/", views.position_list, name="trading-list-positions"),
     path("trading/positions/history/", views.position_history,
          name="trading-list-position-history"),

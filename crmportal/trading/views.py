@@ -10,7 +10,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -179,6 +179,14 @@ def _options(user, omt, criteria, codes: dict[int, str]) -> dict:
     return {"groups": groups, "symbol_codes": sorted(codes.values()),
             "enum_filters": [(name, LABELS[name], choices, getattr(criteria, name))
                              for name, choices in criteria.offered().items()]}
+
+
+@require_GET
+@permission_required("staff.view_trading", raise_exception=True)
+def trading_home(request: HttpRequest) -> HttpResponse:
+    """The navigation's entry: every trading page is under /trading/, so the area is marked
+    current on each of them; it opens on the open positions."""
+    return redirect(POSITIONS.url_name)
 
 
 def _list_view(kind):

@@ -35,10 +35,14 @@ def test_a_member_without_a_role_is_refused(client, as_user, url_name):
 
 def test_the_navigation_has_trading_for_roles_that_view_it(client, as_user):
     as_user("supervisor")
-    assert b'href="/trading/positions/"' in client.get(reverse("home")).content
+    assert b'href="/trading/"' in client.get(reverse("home")).content
+    page = client.get(reverse("trading-list-deals")).content.decode()
+    assert '<a href="/trading/" aria-current="page">Trading</a>' in page
+    assert client.get("/trading/").url == reverse("trading-list-positions")
     client.logout()
     as_user("roleless")
-    assert b'href="/trading/positions/"' not in client.get(reverse("home")).content
+    assert b'href="/trading/"' not in client.get(reverse("home")).content
+    assert client.get("/trading/").status_code == 403
 
 
 def _groups_of(wire) -> dict[int, int]:
