@@ -323,10 +323,11 @@ def _statement(request: HttpRequest, account_id: int):
 @require_GET
 @permission_required("staff.view_trading", raise_exception=True)
 def account_statement(request: HttpRequest, account_id: int) -> HttpResponse:
+    as_csv = request.GET.get("format") == "csv"
+    if as_csv and not request.user.has_perm("staff.export_trading"):
+        raise PermissionDenied  # before the scope check, like every permission
     omt, built, start, end, notices = _statement(request, account_id)
-    if request.GET.get("format") == "csv":
-        if not request.user.has_perm("staff.export_trading"):
-            raise PermissionDenied
+    if as_csv:
         return _statement_csv(request, built, start, end)
     codes = source.symbol_codes(omt)
     return render(request, "trading/account_statement.html", {
