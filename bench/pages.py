@@ -81,6 +81,10 @@ def main() -> None:
                         help="only the groups area: tree, group page, symbols, impact preview")
     parser.add_argument("--dashboard", action="store_true",
                         help="only the dashboard: first response and last panel per role")
+    parser.add_argument("--trading", action="store_true",
+                        help="only the trading pages, the statement and the deals export")
+    parser.add_argument("--extra-deals", type=int, default=100_000,
+                        help="historical deals the simulator adds for --trading")
     args = parser.parse_args()
     rtt = args.latency_ms / 1000
     if args.throughput:
@@ -91,6 +95,9 @@ def main() -> None:
         return
     if args.dashboard:
         _dashboard_only(args)
+        return
+    if args.trading:
+        _trading(args)
         return
 
     sim = SimulatorProcess().start()
@@ -704,6 +711,90 @@ def _fill(path: str, count: int) -> tuple[str, str]:
     db.close()
     sample = rows[len(rows) // 3]
     return sample[9].split("@")[0], sample[10].split(" ", 1)[1].replace(" ", "%20")
+
+
+
+# -- trading (python bench/pages.py --trading) ------------------------------------------------
+
+
+def _trading(args) -> None:
+    """Each trading list and detail page / RTT (goals: lists <= 1.3, detail <= 2.3, statement
+    of a month <= 3), then the CSV export of every deal: rows/s and the portal's peak memory."""
+    rtt = args.latency_ms / 1000
+    sim = SimulatorProcess(["--extra-deals", str(args.extra_deals), "--market-paused"]).start()
+    portal = None
+    try:
+        portal = _portal(sim, 1, {}, args.debug)
+        session = _signed_in(portal, "bench0")
+        deal = _trade_deal(sim)
+        print(f"Trading page bench: simulator {sim.url} with {args.extra_deals:,} extra deals, "
+              f"added latency {args.latency_ms:g} ms, {args.loads} loads per median")
+        sim.control(latency_ms=args.latency_ms)
+        rows = [(f"{path} first page", path, {}, 1.3) for path in (
+            "/trading/positions/", "/trading/orders/", "/trading/positions/history/",
+            "/trading/orders/history/", "/trading/deals/")]
+        rows += [
+            ("deals of one account, sorted by P/L", "/trading/deals/",
+             {"account": deal["account_id"], "sort": "-profit"}, 1.3),
+            ("deals of one account, sells at a loss (portal filters)", "/trading/deals/",
+             {"account": deal["account_id"], "side": 1, "pl": "loss"}, 1.3),
+            ("position history of group 6, page 3", "/trading/positions/history/",
+             {"group": 6, "page": 3}, 1.3),
+            ("position page", f"/trading/positions/{deal['position_id']}/", {}, 2.3),
+            ("order page", f"/trading/orders/{deal['order_id']}/", {}, 2.3),
+            ("deal page", f"/trading/deals/{deal['id']}/", {}, 2.3),
+            ("account statement, this month", f"/accounts/{deal['account_id']}/statement/",
+             {}, 3),
+        ]
+        for label, path, params, goal in rows:
+            median = _median(session, portal.url + path, args.loads, **params)
+            verdict = "ok" if median / rtt <= goal else "ABOVE GOAL"
+            print(f"  {label:<56} median {median * 1000:7.1f} ms = {median / rtt:5.2f} x RTT "
+                  f"(goal <= {goal}: {verdict})")
+        for label, params in (("deal totals of group 6 (footer, every page)", {"group": 6}),
+                              ("every deal, sells (one streamed pass)", {"side": 1})):
+            started = time.perf_counter()
+            session.get(portal.url + "/trading/deals/", timeout=600,
+                        params={"part": "totals", **params}).raise_for_status()
+            seconds = time.perf_counter() - started
+            print(f"  {label:<56} {seconds * 1000:7.0f} ms = {seconds / rtt:5.1f} x RTT")
+        _export_figures(portal, session)
+    finally:
+        if portal is not None:
+            portal.stop()
+        sim.stop()
+
+
+def _trade_deal(sim: SimulatorProcess) -> dict:
+    token = sim.login()["access_token"]
+    answer = requests.get(f"{sim.url}/api/v1/manager/deals", timeout=30,
+                          params={"limit": 1000, "sort_by": "id", "dir": "ASC"},
+                          headers={"Authorization": f"Bearer {token}"})
+    return next(d for d in reversed(answer.json()["data"]["records"])
+                if d["order_id"] and d["position_id"] and d["direction"] == 1)
+
+
+def _peak_rss(pid: int) -> int:
+    """The process's peak resident memory so far, in bytes (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _export_figures(portal, session: requests.Session) -> None:
+    pid = portal.process.pid
+    before = _peak_rss(pid)
+    started = time.perf_counter()
+    rows = size = 0
+    with session.get(portal.url + "/trading/deals/export.csv", stream=True, timeout=600) as answer:
+        for chunk in answer.iter_content(64 * 1024):
+            rows += chunk.count(b"\n")
+            size += len(chunk)
+    seconds = time.perf_counter() - started
+    print(f"  CSV export of every deal: {rows - 1:,} rows, {size / 1e6:.1f} MB in {seconds:.1f} s "
+          f"= {(rows - 1) / seconds:,.0f} rows/s; portal peak RSS {before / 1e6:.0f} MB before, "
+          f"{_peak_rss(pid) / 1e6:.0f} MB after")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ AREAS = [
     ("Accounts", "accounts-list-accounts", "staff.view_clients"),
     ("Money", "money-list-movements", "staff.view_trading"),
     ("KYC queue", "kyc-list-queue", "staff.review_kyc"),
+    ("Trading", "trading-show-home", "staff.view_trading"),
     ("Live board", "live-show-board", "staff.view_live_board"),
     ("Groups", "groups-list-groups", "staff.view_trading"),
     ("Symbols", "symbols-list-symbols", "staff.view_trading"),

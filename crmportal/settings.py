@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "crmportal.accounts",
     "crmportal.dashboard",
     "crmportal.money",
+    "crmportal.trading",
 ]
 
 MIDDLEWARE = [

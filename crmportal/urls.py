@@ -12,6 +12,7 @@ urlpatterns = [
     path("account/password/", change_password, name="staff-change-password"),
     path("audit/", include("crmportal.audit.urls")),
     path("live/", include("crmportal.live.urls")),
+    path("", include("crmportal.trading.urls")),  # before any accounts/ include (statement)
     path("", include("crmportal.staff.urls")),
     path("", include("crmportal.clients.urls")),
     path("", include("crmportal.groups.urls")),

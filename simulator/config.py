@@ -65,6 +65,7 @@ class Options:
     control: bool
     users: dict[str, str]
     knobs: Knobs
+    extra_deals: int = 0  # more historical deals (exports, benchmarks): seed._pad_deals
 
 
 def parse_users(text: str) -> dict[str, str]:
@@ -98,6 +99,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
                    help="simulated trader actions per simulated second")
     p.add_argument("--market-paused", action="store_true")
     p.add_argument("--strict-paths", action="store_true")
+    p.add_argument("--extra-deals", type=int, default=0,
+                   help="seed this many more historical deals (e.g. 200000 for exports)")
     p.add_argument("--users", default=None,
                    help="user:password,... (default $SIM_USERS or crm-api:crm-api-secret)")
     a = p.parse_args(argv)
@@ -112,4 +115,6 @@ def parse_args(argv: list[str] | None = None) -> Options:
     errors = knobs.update(knobs.as_dict())
     if errors:
         p.error("; ".join(f"{k}: {v}" for k, v in errors.items()))
-    return Options(a.host, a.port, a.seed, a.state, a.control, users, knobs)
+    if a.extra_deals < 0:
+        p.error("--extra-deals must be 0 or more")
+    return Options(a.host, a.port, a.seed, a.state, a.control, users, knobs, a.extra_deals)

@@ -52,7 +52,7 @@ class Simulator:
         store = None
         if options.state and os.path.exists(options.state):
             store = Store.read(options.state)
-        self._install(store or seed.build(options.seed))
+        self._install(store or seed.build(options.seed, options.extra_deals))
         self.api_dirty = store is None and bool(options.state)
 
     def _install(self, store: Store) -> None:
@@ -62,7 +62,7 @@ class Simulator:
 
     def reset(self) -> None:
         """Seeded state, initial knobs, zero counters, no faults. Sessions and sockets stay."""
-        self._install(seed.build(self.options.seed))
+        self._install(seed.build(self.options.seed, self.options.extra_deals))
         self.knobs.__dict__.update(copy.deepcopy(self.initial_knobs).__dict__)
         self.counters.reset()
         self.faults.clear()

@@ -70,7 +70,7 @@ CAMPAIGNS = ("spring-promo", "gold-rush", "crypto-week", "", "", "webinar-2024")
 STATUS_WEIGHTS = (2, 4, 2, 4, 5, 2, 3, 8, 10, 25, 6, 2, 2, 1)
 
 
-def build(seed: int) -> Store:
+def build(seed: int, extra_deals: int = 0) -> Store:
     rng = random.Random(seed)
     store = Store()
     now = time.time()
@@ -86,9 +86,23 @@ def build(seed: int) -> Store:
     accounts = _accounts(store, rng, clients, now)
     _history(store, ledger, rng, accounts, now)
     _current(store, ledger, rng, accounts, now)
+    _pad_deals(store, extra_deals, now)
     store.next_rollover = now + 600
     store.version = 0
     return store
+
+
+def _pad_deals(store: Store, count: int, now: float) -> None:
+    """`--extra-deals N`: N more historical deals for exports and benchmarks, copies of the
+    seeded trade deals spread over the past year, with no money in them (profit, commission
+    and swap 0) so that every balance still adds up."""
+    models = [d for d in store.deals.values() if d["side"] in (E.BUY, E.SELL)]
+    for n in range(count if models else 0):
+        deal = dict(models[n % len(models)])
+        stamp = rfc3339(int((now - DAY - (n * 3155) % (360 * DAY)) * 1e9))
+        deal.update(id=store.next_id("deals"), profit=0.0, profit_raw=0.0, commission=0.0,
+                    swap=0.0, comment="history padding", created_at=stamp, updated_at=stamp)
+        store.add_deal(deal)
 
 
 def _quote(price: float, spread: int, digits: int) -> list[float]:

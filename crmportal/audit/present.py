@@ -24,6 +24,8 @@ ACTIONS = {
     "client.update": "Client changed",
     "client.delete": "Client deleted",
     "client.export": "Clients exported",
+    "trading.export": "Trading list exported",
+    "trading.statement_export": "Account statement exported",
     "kyc.approve": "KYC approved",
     "kyc.reject": "KYC rejected",
     "group.update": "Group changed",

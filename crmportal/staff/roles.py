@@ -18,6 +18,7 @@ PERMISSIONS = {
     "view_audit": "Can view the audit log",
     "export_clients": "Can export client lists as CSV",
     "export_accounts": "Can export trading account lists as CSV",
+    "export_trading": "Can export orders, positions, deals and statements as CSV",
     "manage_staff": "Can manage staff: roles, group scope, second factor; see staff audit entries",
 }
 
@@ -36,9 +37,10 @@ ROLES = {
         "export_clients",
         "export_accounts",
         "export_money",
+        "export_trading",
     ],
     COMPLIANCE: ["view_clients", "view_sensitive_data", "review_kyc", "view_trading", "view_audit",
-                 "export_clients", "export_accounts"],
+                 "export_clients", "export_accounts", "export_trading"],
     SUPERVISOR: ["view_clients", "view_trading", "view_live_board", "approve_money"],
     ADMINISTRATOR: list(PERMISSIONS),
 }

@@ -27,3 +27,24 @@ def test_the_live_board_links_account_numbers():
     assert '<a href="/accounts/77/">77</a>' in row
     feed = render.render("feed-row", {"f": {"n": 1, "account_id": 78, "label": "Deal"}})
     assert '<a href="/accounts/78/">78</a>' in feed
+
+
+def test_the_account_page_links_its_group_statement_and_trading_lists(client, backoffice, cases):
+    account = cases["inside"]
+    client.force_login(backoffice)
+    body = client.get(reverse("accounts-show-account", args=[account.id])).content.decode()
+    group_url = reverse("groups-show-group", args=[account.group_id])
+    assert f'href="{group_url}" id="account-group"' in body
+    assert f'href="{reverse("trading-show-statement", args=[account.id])}"' in body
+    for name in ("trading-list-positions", "trading-list-orders", "trading-list-position-history",
+                 "trading-list-order-history", "trading-list-deals"):
+        assert f'href="{reverse(name)}?account={account.id}"' in body
+
+
+def test_group_and_trading_pages_link_account_numbers(client, administrator, cases):
+    account = cases["inside"]
+    client.force_login(administrator)
+    group_page = client.get(reverse("groups-show-group", args=[account.group_id]))
+    assert f'<a href="/accounts/{account.id}/">{account.id}</a>' in group_page.content.decode()
+    positions = client.get(reverse("trading-list-deals") + f"?account={account.id}")
+    assert f'href="/accounts/{account.id}/"' in positions.content.decode()

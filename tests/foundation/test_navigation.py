@@ -32,4 +32,4 @@ def test_it_tells_assistive_technology_which_area_is_current(client, administrat
 def test_it_lists_only_the_areas_the_member_may_open(client, backoffice):
     client.force_login(backoffice)
     labels = [area["label"] for area in client.get("/").context["nav_areas"]]
-    assert labels == ["Dashboard", "Clients", "Accounts", "Money", "Groups", "Symbols"]
+    assert labels == ["Dashboard", "Clients", "Accounts", "Money", "Trading", "Groups", "Symbols"]

@@ -1,5 +1,5 @@
-"""Money operations (crmportal/money): approve_money (the checker of maker-checker) and
-export_money join the permissions and their roles."""
+"""The permissions of the accounts, money and trading areas join the list and their roles:
+export_accounts, approve_money (the checker of maker-checker), export_money, export_trading."""
 
 from importlib import import_module
 
@@ -30,6 +30,8 @@ class Migration(migrations.Migration):
                     ('manage_groups', 'Can edit groups, commissions and symbols'),
                     ('view_audit', 'Can view the audit log'),
                     ('export_clients', 'Can export client lists as CSV'),
+                    ('export_accounts', 'Can export trading account lists as CSV'),
+                    ('export_trading', 'Can export orders, positions, deals and statements as CSV'),
                     ('manage_staff', 'Can manage staff: roles, group scope, second factor; see staff audit entries'),
                 ]
             },
