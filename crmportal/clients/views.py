@@ -291,9 +291,13 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "client": client,
         "sections": _sections(client, names, sensitive, _people(omt, client)),
         "accounts": [(a, names.get(a.group_id, f"#{a.group_id}")) for a in accounts],
-        "hidden_accounts": seen.hidden_accounts,
-        "account_ids": [a.id for a in accounts],
-        "group_ids": sorted({a.group_id for a in accounts if a.group_id is not None}),
+        "accounts_note": _hidden_note(seen.hidden_accounts),
+        "positions_data": [
+            ("client-id", client.id),
+            ("account-ids", ",".join(str(a.id) for a in accounts)),
+            ("group-ids", ",".join(map(str, sorted({a.group_id for a in accounts
+                                                     if a.group_id is not None})))),
+        ],
         "positions": [(p, currency.get(p.account_id, ""), p.symbol or codes.get(p.symbol_id, ""),
                        digits.get(p.account_id))
                       for p in in_scope(overview.positions, seen.account_ids)],
@@ -323,6 +327,12 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
 
 PANEL_NAMES = {"positions": "Open positions", "deals": "Recent deals",
                "transactions": "Money movements"}
+
+
+def _hidden_note(hidden: int) -> str:
+    if not hidden:
+        return ""
+    return f"{hidden} more account{'s' if hidden != 1 else ''} in groups outside your scope."
 
 
 def _audit_trail(client_id: int) -> list[AuditEntry]:
