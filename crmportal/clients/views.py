@@ -3,6 +3,7 @@ the KYC queue with its decisions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -401,18 +402,25 @@ def _form_options(request: HttpRequest) -> dict:
     }
 
 
+def _written(form: ClientForm, write: Callable[[], Client]) -> Client | None:
+    """The client a write returned; None when it failed, with why on the form: OMTrader's
+    refusal on the fields it names, any other failure as what happened to the change."""
+    try:
+        return write()
+    except Rejected as error:
+        form.add_upstream_errors(error.field_errors, error.message)
+    except OMTraderError as error:
+        form.add_error(None, failed_write(error))
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("staff.change_clients", raise_exception=True)
 def client_create(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None, **_form_options(request))
     if request.method == "POST" and form.is_valid():
-        try:
-            client = do_create_client(form.values(), actor=request.user)
-        except Rejected as error:
-            form.add_upstream_errors(error.field_errors, error.message)
-        except OMTraderError as error:
-            form.add_error(None, failed_write(error))
-        else:
+        client = _written(form, lambda: do_create_client(form.values(), actor=request.user))
+        if client is not None:
             messages.success(request, f"Client #{client.id} {client.name} was created.")
             return redirect("clients-show-client", client_id=client.id)
     return render(request, "clients/client_form.html", {"form": form, "client": None})
@@ -434,17 +442,11 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
         elif not (changes := form.changes()):
             messages.info(request, "Nothing was changed.")
             return redirect("clients-show-client", client_id=client.id)
-        else:
-            try:
-                do_update_client(client, changes, actor=request.user)
-            except Rejected as error:
-                form.add_upstream_errors(error.field_errors, error.message)
-            except OMTraderError as error:
-                form.add_error(None, failed_write(error))
-            else:
-                labels = ", ".join(form.fields[name].label.lower() for name in changes)
-                messages.success(request, f"Saved: {labels}.")
-                return redirect("clients-show-client", client_id=client.id)
+        elif _written(form, lambda: do_update_client(client, changes,
+                                                     actor=request.user)) is not None:
+            labels = ", ".join(form.fields[name].label.lower() for name in changes)
+            messages.success(request, f"Saved: {labels}.")
+            return redirect("clients-show-client", client_id=client.id)
     return render(request, "clients/client_form.html", {"form": form, "client": client})
 
 
