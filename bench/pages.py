@@ -281,6 +281,7 @@ def _medians(portal, session, reviewer, busy: int, loads: int, rtt: float,
     if with_360:
         rows.append((f"client 360 (client {busy}, busiest)", session, f"/clients/{busy}/",
                      {}, 1.5))
+        rows.append((f"client edit (client {busy})", session, f"/clients/{busy}/edit/", {}, 1.5))
     for label, who, path, params, goal in rows:
         median = _median(who, portal.url + path, loads, **params)
         verdict = "ok" if median / rtt <= goal else "ABOVE GOAL"
