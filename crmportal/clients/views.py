@@ -50,7 +50,7 @@ from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.entities import Client, Group, TradingAccount
 from crmportal.omtrader.enums import table
 from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected, Unavailable
-from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
+from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, as_rows, paginate
 from crmportal.staff.scope import (
     ClientScope,
     client_scope,
@@ -122,11 +122,19 @@ def _client_type_groups(omt) -> list[Group]:
             if g.group_type is None or g.group_type.code == 0]
 
 
-def _decorate(rows, names: dict[int, str]) -> None:
-    """Labels for an index page's codes (rows are evaluated once by the paginator)."""
+# What a list row of clients shows (the KYC queue adds its own), read as values: no model
+# instance per row.
+ROW_FIELDS = ("id", "first_name", "middle_name", "family_name", "status", "kyc_status", "type",
+              "email", "mobile", "country", "manager_id", "preferred_group", "accounts",
+              "created_at")
+
+
+def _decorate(page, names: dict[int, str]) -> None:
+    """Names, links and labels for a page of index rows (`.values(*ROW_FIELDS, ...)`)."""
     statuses, types = table("ModelClientStatus"), table("ModelClientType")
     base = reverse("clients-list-clients")  # a client's page is <list>/<id>/
-    for row in rows:
+    for row in as_rows(page):
+        row.name = " ".join(n for n in (row.first_name, row.middle_name, row.family_name) if n)
         row.url = f"{base}{row.id}/"
         row.status_label = statuses.get(row.status, "—") if row.status is not None else "—"
         row.status_badge = STATUS_BADGES.get(row.status, "muted")
@@ -162,7 +170,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     form, rows, notices = _filtered(request, request.GET)
     omt = get_omtrader()
     freshness = index.ensure_fresh(omt)
-    paged = paginate(rows.defer("record", "search_text"), request.GET)
+    paged = paginate(rows.values(*ROW_FIELDS), request.GET)
     notices += paged.notices
     page, size = paged.page, paged.size
     names = _group_names(omt)
@@ -482,7 +490,7 @@ def _queue_context(request: HttpRequest, query) -> dict:
         notices.append(f"There is no list “{view[:30]}”; showing the clients waiting.")
         view = "waiting"
     freshness = index.ensure_fresh(get_omtrader())
-    visible = index.visible_to(request.user).defer("search_text")
+    visible = index.visible_to(request.user).values(*ROW_FIELDS, "expiry_date", "record")
     today = timezone.localdate()
     horizon = today + timedelta(days=settings.KYC_REKYC_DAYS)
     lists = {
