@@ -16,8 +16,11 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_format
+from django.template.defaultfilters import floatformat, linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
@@ -394,9 +397,29 @@ def _sections(client: Client, names: dict[int, str], sensitive: bool,
             elif field.name in PEOPLE and value is not None:
                 value = f"OMTrader user #{value}"
             rows.append({"label": field.label, "value": value, "kind": field.kind,
-                         "masked": masked, "name": field.name})
+                         "masked": masked, "name": field.name,
+                         "shown": _shown(value, field.kind, masked)})
         sections.append((key, title, rows))
     return sections
+
+
+def _shown(value, kind: str, masked: bool):
+    """A field's value as the page writes it, formatted once here rather than by a chain of
+    conditions per field in the template; None when nothing is on file."""
+    if value is None or value == "":
+        return None
+    if masked:
+        return value
+    if kind in ("date", "datetime"):
+        return date_format(template_localtime(value),
+                           "Y-m-d" if kind == "date" else "Y-m-d H:i:s")
+    if kind == "money":
+        return floatformat(value, "2g")
+    if kind == "manager":
+        return f"Manager #{value}"
+    if kind == "long":
+        return linebreaksbr(value, autoescape=True)
+    return value
 
 
 # -- create, edit, delete ----------------------------------------------------------------------
