@@ -279,9 +279,9 @@ def _medians(portal, session, reviewer, busy: int, loads: int, rtt: float,
              {"q": "smith", "status": 9, "sort": "name"}, 1.3),
             ("KYC queue (Compliance)", reviewer, "/kyc/", {}, 1.3)]
     if with_360:
+        rows.append((f"client edit (client {busy})", session, f"/clients/{busy}/edit/", {}, 1.5))
         rows.append((f"client 360 (client {busy}, busiest)", session, f"/clients/{busy}/",
                      {}, 1.5))
-        rows.append((f"client edit (client {busy})", session, f"/clients/{busy}/edit/", {}, 1.5))
     for label, who, path, params, goal in rows:
         median = _median(who, portal.url + path, loads, **params)
         verdict = "ok" if median / rtt <= goal else "ABOVE GOAL"
