@@ -10,7 +10,8 @@ class AuditEntry(models.Model):
     class Outcome(models.TextChoices):
         OK = "ok", "Succeeded"
         REJECTED = "rejected", "Rejected upstream"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed"  # the outcome is unknown: it may have been applied
+        NOT_APPLIED = "not_applied", "Not applied"
         DENIED = "denied", "Denied"
 
     created_at = models.DateTimeField(db_index=True)

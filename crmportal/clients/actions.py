@@ -25,7 +25,6 @@ MAYBE_APPLIED = "OMTrader did not answer; the change may or may not have been ap
 NOT_APPLIED = "OMTrader could not be reached; the change was not applied."
 
 
-
 class FourEyesRefused(Exception):
     def __init__(self, message: str):
         super().__init__(message)
@@ -34,12 +33,13 @@ class FourEyesRefused(Exception):
 
 def _outcome(error: OMTraderError) -> tuple[str, str]:
     """The audit outcome of a failed write: refused when OMTrader answered no (4xx), failed
-    otherwise; the detail says whether it may have been applied."""
+    when it may have been applied anyway (the outcome is unknown), not applied when the
+    request never reached OMTrader or OMTrader said it did not start it."""
     if isinstance(error, (Rejected, Forbidden, Unauthorized, NotFound)):
         return AuditEntry.Outcome.REJECTED, error.message
     if error.maybe_applied:
         return AuditEntry.Outcome.FAILED, f"{MAYBE_APPLIED} ({error.message})"
-    return AuditEntry.Outcome.FAILED, f"{NOT_APPLIED} ({error.message})"
+    return AuditEntry.Outcome.NOT_APPLIED, f"{NOT_APPLIED} ({error.message})"
 
 
 def do_create_client(values: dict[str, Any], *, actor) -> Client:
