@@ -8,11 +8,9 @@ from typing import Any
 
 from crmportal.accounts import index
 from crmportal.accounts.forms import PASSWORDS, SECRET, initial_of
-from crmportal.audit.log import record
-from crmportal.clients.actions import _outcome
+from crmportal.audit.writes import audited
 from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.entities import TradingAccount
-from crmportal.omtrader.errors import OMTraderError
 
 
 def redact(values: dict[str, Any]) -> dict[str, Any]:
@@ -20,21 +18,8 @@ def redact(values: dict[str, Any]) -> dict[str, Any]:
             for name, value in values.items()}
 
 
-def _audited(action: str, call, *, actor, group_id: int | None, entity_id: Any = "",
-             before=None, after=None, detail: str = ""):
-    """Run the upstream call and record the entry, whatever happens."""
-    try:
-        result = call()
-    except OMTraderError as error:
-        outcome, message = _outcome(error)
-        record(action, actor=actor, entity_type="account", entity_id=entity_id,
-               group_id=group_id, before=before, after=after, outcome=outcome,
-               detail=f"{detail} {message}".strip())
-        raise
-    new_id = getattr(result, "id", None) or entity_id
-    record(action, actor=actor, entity_type="account", entity_id=new_id, group_id=group_id,
-           before=before, after=after, detail=detail)
-    return result
+def _audited(action: str, call, **entry):
+    return audited(action, call, entity_type="account", **entry)
 
 
 def do_create_account(client_id: int, values: dict[str, Any], *, actor) -> TradingAccount:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from crmportal.audit.log import record
-from crmportal.clients.actions import _outcome as outcome_of
+from crmportal.audit.writes import audited, outcome_of
 from crmportal.groups.forms import initial_of
 from crmportal.groups.tree import forget_figures
 from crmportal.omtrader.client import get_omtrader
@@ -17,23 +17,9 @@ from crmportal.omtrader.entities import Commission, Group, GroupSymbol
 from crmportal.omtrader.errors import OMTraderError
 
 
-def _audited(action: str, entity_type: str, entity_id: Any, write: Callable[[], Any], *,
-             actor, group_id: int, before: Any = None, after: Any = None,
-             detail: str = "") -> Any:
-    try:
-        result = write()
-    except OMTraderError as error:
-        outcome, message = outcome_of(error)
-        record(action, actor=actor, entity_type=entity_type, entity_id=entity_id,
-               group_id=group_id, before=before,
-               after=after, outcome=outcome, detail=f"{detail} {message}".strip())
-        raise
-    if entity_id in ("", None) and hasattr(result, "id"):
-        entity_id = result.id
-    record(action, actor=actor, entity_type=entity_type, entity_id=entity_id,
-               group_id=group_id, before=before,
-           after=after, detail=detail)
-    return result
+def _audited(action: str, entity_type: str, entity_id: Any, write: Callable[[], Any],
+             **entry) -> Any:
+    return audited(action, write, entity_type=entity_type, entity_id=entity_id, **entry)
 
 
 def do_update_group(group: Group, changes: dict[str, Any], *, actor, detail: str = "") -> Group:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0002_tally'),
+        ('audit', '0003_outcome_not_applied'),
     ]
 
     operations = [
