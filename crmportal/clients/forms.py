@@ -80,18 +80,20 @@ class ClientFilterForm(forms.Form):
         ("some", "With an account")])
     rejected = forms.ChoiceField(required=False, label="KYC rejected",
                                  choices=recent_choices("Any time or never", "Rejected"))
+    reason = forms.ChoiceField(required=False, label="Rejected for", choices=lambda: [
+        ("", "Any reason"), *settings.KYC_REJECTION_REASONS])
     sort = forms.ChoiceField(
         required=False,
         choices=[(f"{d}{k}", f"{d}{k}") for k in SORTS for d in ("", "-")])
 
     FILTERS = ("status", "kyc", "type", "manager", "country", "lead_source", "lead_campaign",
-               "group", "registered", "accounts", "rejected")
+               "group", "registered", "accounts", "rejected", "reason")
     # The filters whose values come from the member's clients (offer()), and what "any" reads.
     OFFERED = {"manager": "Any manager", "group": "Any group", "country": "Any country",
                "lead_source": "Any source", "lead_campaign": "Any campaign"}
     # In the order the filter bar shows them.
     SELECTS = ("status", "kyc", "type", "manager", "group", "country", "lead_source",
-               "lead_campaign", "registered", "accounts", "rejected")
+               "lead_campaign", "registered", "accounts", "rejected", "reason")
 
     def offer(self, options: dict[str, list[tuple[Any, str]]]) -> None:
         """Make each offered filter a select of `options[name]` (value, label) pairs."""
@@ -139,8 +141,9 @@ class ClientFilterForm(forms.Form):
             rows = rows.filter(accounts=0)
         elif data.get("accounts") == "some":
             rows = rows.filter(accounts__gt=0)
-        if data.get("rejected"):
-            rows = rows.filter(id__in=rejections(since(data["rejected"])).values("client_id"))
+        if data.get("rejected") or data.get("reason"):
+            start = since(data["rejected"]) if data.get("rejected") else None
+            rows = rows.filter(id__in=rejections(start, data.get("reason")).values("client_id"))
         return search(rows, data.get("q", ""))
 
     def order(self, rows: QuerySet[ClientIndex]) -> QuerySet[ClientIndex]:
@@ -162,10 +165,13 @@ class ClientFilterForm(forms.Form):
         return any(self.cleaned_data.get(name) not in (None, "") for name in ("q", *self.FILTERS))
 
 
-def rejections(start) -> QuerySet[KycReview]:
-    """The KYC rejections the portal wrote to OMTrader since `start`."""
-    return KycReview.objects.filter(decision=KycReview.Decision.REJECTED,
-                                    upstream_outcome=KycReview.Outcome.OK, decided_at__gte=start)
+def rejections(start=None, reason: str = "") -> QuerySet[KycReview]:
+    """The KYC rejections the portal wrote to OMTrader (since `start`, for `reason`)."""
+    rows = KycReview.objects.filter(decision=KycReview.Decision.REJECTED,
+                                    upstream_outcome=KycReview.Outcome.OK)
+    if start is not None:
+        rows = rows.filter(decided_at__gte=start)
+    return rows.filter(reason_code=reason) if reason else rows
 
 
 def search(rows: QuerySet[ClientIndex], text: str) -> QuerySet[ClientIndex]:

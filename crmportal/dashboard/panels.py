@@ -155,7 +155,8 @@ def kyc_rejections(request: HttpRequest) -> dict:
     decisions = rejections(since(REJECTION_DAYS)).filter(client_id__in=clients.values("id"))
     labels = dict(settings.KYC_REJECTION_REASONS)
     reasons = [{"label": labels.get(row["reason_code"], row["reason_code"] or "No reason"),
-                "count": row["n"]}
+                "count": row["n"], "url": links.clients(rejected=REJECTION_DAYS,
+                                                        reason=row["reason_code"] or None)}
                for row in decisions.values("reason_code")
                .annotate(n=Count("client_id", distinct=True)).order_by("-n", "reason_code")]
     return {"reasons": reasons, "total": rejected.count(), "days": REJECTION_DAYS,

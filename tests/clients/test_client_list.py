@@ -39,7 +39,7 @@ def test_it_renders_each_filter_as_a_select_of_the_members_values(as_user, clien
     selects = {field.name: field for field in response.context["form"].selects()}
     assert list(selects) == ["status", "kyc", "type", "manager", "group", "country",
                              "lead_source", "lead_campaign", "registered", "accounts",
-                             "rejected"]
+                             "rejected", "reason"]
     offered = [value for value, _ in selects["country"].field.widget.choices]
     assert offered == ["", *sorted({c.country for c in seeded if c.country})]
     managers = {c.manager_id for c in seeded if c.manager_id not in (None, "")}
@@ -262,10 +262,11 @@ def test_the_since_filters_answer_registered_accounts_and_recent_rejections(as_u
     midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
     rows = ClientIndex.objects
     rejected = rows.order_by("id")[:3]
-    for row, days in zip(rejected, (1, 10, 40), strict=True):
+    for row, days, reason in zip(rejected, (1, 10, 40), ("other", "name_mismatch", "other"),
+                                 strict=True):
         KycReview.objects.create(client_id=row.id, decision=KycReview.Decision.REJECTED,
                                  reviewer_username="someone", upstream_outcome="ok",
-                                 decided_at=now - timedelta(days=days))
+                                 reason_code=reason, decided_at=now - timedelta(days=days))
     checks = [
         ({"registered": "30"}, rows.filter(created_at__gte=now - timedelta(days=30))),
         ({"registered": "today"}, rows.filter(created_at__gte=midnight)),
@@ -275,6 +276,8 @@ def test_the_since_filters_answer_registered_accounts_and_recent_rejections(as_u
          rows.filter(created_at__gte=now - timedelta(days=7), accounts=0)),
         ({"rejected": "7"}, rows.filter(id=rejected[0].id)),
         ({"rejected": "30"}, rows.filter(id__in=[r.id for r in rejected[:2]])),
+        ({"rejected": "30", "reason": "other"}, rows.filter(id=rejected[0].id)),
+        ({"reason": "other"}, rows.filter(id__in=[rejected[0].id, rejected[2].id])),
     ]
     for query, expected in checks:
         response = client.get(URL, {**query, "size": 200})

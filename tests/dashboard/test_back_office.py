@@ -138,6 +138,10 @@ def test_kyc_rejections_equal_the_client_list_of_recent_rejections(client, make_
     assert "rejected=30" in url
     # One client, rejected twice within 30 days; the 40-day-old one and another group's: no.
     assert figure(html, "rejections") == listed(client, url) == 1
+    by_reason = re.findall(r'<a href="([^"]+)" data-reason-figure>(\d+)<', html)
+    assert len(by_reason) == 2  # the client counts under each of its two reasons
+    for href, count in by_reason:
+        assert "reason=" in href and int(count) == listed(client, unescape(href)) == 1
 
 
 def test_the_margin_call_counts_link_to_the_account_list_of_the_same_accounts(
