@@ -91,9 +91,6 @@ def panels_for(user) -> list[Panel]:
             if p.allowed(user) and (p.compact is None or p.compact == compact)]
 
 
-_url = links.url
-
-
 def _filtered(form_class, rows, **query):
     """`rows` cut by a list's own filter form, given the query string the figure links with:
     the figure is counted by the very code that answers its link."""
@@ -125,7 +122,7 @@ def kyc_waiting(request: HttpRequest) -> dict:
         "oldest": oldest,
         "oldest_wait": kyc.waiting(oldest.created_at, now) if oldest else None,
         "sla_hours": settings.KYC_SLA_HOURS,
-        "queue_url": _url("kyc-list-queue"),
+        "queue_url": links.url("kyc-list-queue"),
         "freshness": freshness,
     }
 
@@ -141,7 +138,7 @@ def kyc_expiring(request: HttpRequest) -> dict:
         "expired": expiring.filter(expiry_date__lt=today).count(),
         "soonest": list(expiring.order_by("expiry_date", "id")[:LISTED]),
         "days": settings.KYC_REKYC_DAYS,
-        "queue_url": _url("kyc-list-queue", view="rekyc"),
+        "queue_url": links.url("kyc-list-queue", view="rekyc"),
         "freshness": freshness,
     }
 
@@ -178,7 +175,7 @@ def four_eyes(request: HttpRequest) -> dict:
     rows = list(clients.filter(id__in=blocked).order_by("created_at", "id"))
     for row in rows:
         row.url = reverse("kyc-review-client", args=[row.id])
-    return {"rows": rows[:LISTED], "count": len(rows), "queue_url": _url("kyc-list-queue")}
+    return {"rows": rows[:LISTED], "count": len(rows), "queue_url": links.url("kyc-list-queue")}
 
 
 # -- Back office -------------------------------------------------------------------------------
@@ -215,17 +212,16 @@ def money_requests(request: HttpRequest) -> dict:
     waiting = (history.visible_operations(request.user)
                .filter(state=MoneyOperation.State.REQUESTED).exclude(expires_at__lte=now))
     oldest = waiting.order_by("created_at", "id").first()
-    return {"count": waiting.count(), "oldest": oldest,
-            "oldest_url": reverse("money-show-operation", args=[oldest.reference]) if oldest
-            else "",
-            "queue_url": _url("money-list-requests")}
+    oldest_url = reverse("money-show-operation", args=[oldest.reference]) if oldest else ""
+    return {"count": waiting.count(), "oldest": oldest, "oldest_url": oldest_url,
+            "queue_url": links.url("money-list-requests")}
 
 
 @panel("money-unknown", "Money operations with an unknown outcome", MONEY, "s")
 def money_unknown(request: HttpRequest) -> dict:
     """The reconciliation page's open rows: sent, and OMTrader's answer not known."""
     return {"count": history.unknown_count(request.user),
-            "list_url": _url("money-list-unknown")}
+            "list_url": links.url("money-list-unknown")}
 
 
 @panel("recent-work", "Your recent work", None, "m", compact=None)
@@ -233,8 +229,8 @@ def recent_work(request: HttpRequest) -> dict:
     entries = list(AuditEntry.objects.filter(actor=request.user).order_by("-id")[:8])
     present.decorate(entries)
     may_see_log = request.user.has_perm("staff.view_audit")
-    return {"entries": entries,
-            "log_url": _url("audit-list-entries", staff=request.user.pk) if may_see_log else ""}
+    log_url = links.url("audit-list-entries", staff=request.user.pk) if may_see_log else ""
+    return {"entries": entries, "log_url": log_url}
 
 
 # -- Supervisor --------------------------------------------------------------------------------
@@ -260,7 +256,7 @@ def nearest_margin_call(request: HttpRequest) -> dict:
     shot = market.picture(get_omtrader())
     with shot.lock:
         html = live_render.risk_panel(shot.state, market.scope_of(limit), limit=NEAREST)
-    return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken,
+    return {"html": html, "board_url": links.url("live-show-board"), "taken": shot.taken,
             "source": shot.source}
 
 
@@ -270,7 +266,7 @@ def exposure(request: HttpRequest) -> dict:
     shot = market.picture(get_omtrader())
     with shot.lock:
         html = live_render.exposure_panel(shot.state, market.scope_of(limit))
-    return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken,
+    return {"html": html, "board_url": links.url("live-show-board"), "taken": shot.taken,
             "source": shot.source}
 
 
@@ -306,7 +302,7 @@ def large_deals(request: HttpRequest) -> dict:
                      "url": links.account(deal.account_id)})
         if len(rows) >= LARGE_DEALS:
             break
-    return {"rows": rows, "minimum": minimum, "board_url": _url("live-show-board"),
+    return {"rows": rows, "minimum": minimum, "board_url": links.url("live-show-board"),
             "taken": shot.taken, "source": shot.source}
 
 
@@ -344,7 +340,7 @@ def supervisor_overview(request: HttpRequest) -> dict:
                     "url": links.account(r.summary.id)} for r in rows]
         symbols = shot.state.exposure(limit)[:TOP_SYMBOLS]
     return {**shown["margin_counts"], **shown, "nearest": nearest, "symbols": symbols,
-            "board_url": _url("live-show-board"), "taken": shot.taken, "source": shot.source}
+            "board_url": links.url("live-show-board"), "taken": shot.taken, "source": shot.source}
 
 
 # -- Administrator: the integration's health ---------------------------------------------------
@@ -386,7 +382,7 @@ def health(request: HttpRequest) -> dict:
         "reconcile_needed": bool(state and state.reconcile_needed),
         "audit": audit,
         "without_second_factor": _without_second_factor(),
-        "staff_url": _url("staff-list-members"),
+        "staff_url": links.url("staff-list-members"),
         "index_rows": ClientIndex.objects.count(),
     }
 
