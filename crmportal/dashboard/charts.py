@@ -204,6 +204,12 @@ def _number(value) -> float:
     return float(value) if value is not None else 0.0
 
 
+def _at(coordinate: float) -> str:
+    """A coordinate as SVG wants it, written here rather than localized by the template (a
+    locale with a decimal comma would break the drawing)."""
+    return f"{coordinate:.1f}"
+
+
 def svg(data: ChartData, kind: str) -> dict:
     """Coordinates for the chart partial: bars side by side per x, or one line per series."""
     drawn = [s for s in data.series if s.drawn]
@@ -224,8 +230,8 @@ def svg(data: ChartData, kind: str) -> dict:
             for k, series in enumerate(drawn):
                 value = _number(series.values[i])
                 y0, y1 = sorted((y_of(value), y_of(0.0)))
-                shapes.append({"x": round(PAD_LEFT + i * slot + k * bar, 1), "y": y0,
-                               "w": round(bar, 1), "h": round(max(y1 - y0, 0.5), 1),
+                shapes.append({"x": _at(PAD_LEFT + i * slot + k * bar), "y": _at(y0),
+                               "w": _at(bar), "h": _at(max(y1 - y0, 0.5)),
                                "cls": f"series-{k}", "title": f"{x} · {series.name}: {value:g}"})
     else:
         for k, series in enumerate(drawn):
@@ -233,10 +239,10 @@ def svg(data: ChartData, kind: str) -> dict:
                               for i, v in enumerate(series.values) if v is not None)
             lines.append({"points": points, "cls": f"series-{k}", "name": series.name})
     every = max(len(data.x) // 6, 1)
-    ticks = [{"x": round(PAD_LEFT + (i + 0.5) * slot, 1), "label": x}
+    ticks = [{"x": _at(PAD_LEFT + (i + 0.5) * slot), "label": x}
              for i, x in enumerate(data.x) if i % every == 0]
     return {"width": WIDTH, "height": HEIGHT, "shapes": shapes, "lines": lines, "ticks": ticks,
-            "left": PAD_LEFT, "zero_y": y_of(0.0), "right": WIDTH - 4,
+            "left": PAD_LEFT, "zero_y": _at(y_of(0.0)), "right": WIDTH - 4,
             "top_label": f"{top:,.0f}", "bottom_label": f"{bottom:,.0f}",
             "top_y": PAD_TOP + 8, "bottom_y": HEIGHT - PAD_BOTTOM, "tick_y": HEIGHT - 6,
             "legend": [{"name": s.name, "cls": f"series-{k}"} for k, s in enumerate(drawn)]}
