@@ -277,8 +277,8 @@ def _dashboard_only(args) -> None:
                 for role, username in DASHBOARD_ROLES:
                     session = _signed_in(portal, username)
                     sim.control(latency_ms=args.latency_ms)
-                    first, last, panels = _dashboard_medians(portal, session, args.loads,
-                                                             pause)
+                    first, last, panels, slowest = _dashboard_medians(portal, session,
+                                                                      args.loads, pause)
                     sim.control(latency_ms=0)
                     verdict = ("ok" if first / rtt <= 0.5 and last / rtt <= 2
                                else "ABOVE GOAL")
@@ -286,6 +286,8 @@ def _dashboard_only(args) -> None:
                           f"{first * 1000:6.1f} ms = {first / rtt:4.2f} x RTT (goal <= 0.5), "
                           f"last panel {last * 1000:6.1f} ms = {last / rtt:4.2f} x RTT "
                           f"(goal <= 2): {verdict}")
+                    print("      slowest (median x RTT): " + ", ".join(
+                        f"{name} {took / rtt:.2f}" for name, took in slowest))
             finally:
                 if socket is not None:
                     socket.stop()
@@ -332,10 +334,13 @@ def _dashboard_medians(portal, session: requests.Session, loads: int, pause: flo
     cookies = session.cookies.get_dict()
     panel_sessions: dict[str, requests.Session] = {}
 
-    def panel(path: str) -> float:
+    took: dict[str, list[float]] = {}
+
+    def panel(path: str) -> None:
         own = panel_sessions.setdefault(path, requests.Session())
         own.cookies.update(cookies)
-        return _load(own, portal.url + path, headers={"HX-Request": "true"})
+        took.setdefault(path, []).append(
+            _load(own, portal.url + path, headers={"HX-Request": "true"}))
 
     firsts, lasts, count = [], [], 0
     for n in range(loads + 3):  # three to warm: sign-in, reference data, the index
@@ -353,7 +358,9 @@ def _dashboard_medians(portal, session: requests.Session, loads: int, pause: flo
             firsts.append(first)
             lasts.append(time.perf_counter() - started)
         count = len(paths)
-    return statistics.median(firsts), statistics.median(lasts), count
+    slowest = sorted(((path.strip("/").split("/", 1)[1], statistics.median(times[3:]))
+                      for path, times in took.items()), key=lambda item: -item[1])[:3]
+    return statistics.median(firsts), statistics.median(lasts), count, slowest
 
 
 def _portal(sim: SimulatorProcess, staff: int, env: dict, debug: bool,

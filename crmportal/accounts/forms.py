@@ -12,7 +12,7 @@ from django import forms
 from django.db.models import F, QuerySet
 
 from crmportal.accounts.models import AccountIndex
-from crmportal.clients.forms import ClientFilterForm
+from crmportal.clients.forms import ClientFilterForm, recent_choices, since
 from crmportal.omtrader.entities import Client, Group, TradingAccount
 from crmportal.omtrader.enums import choices
 
@@ -50,13 +50,15 @@ class AccountFilterForm(forms.Form):
     level_below = _money_field("Margin level below (%)")
     balance_min = _money_field("Balance from")
     balance_max = _money_field("Balance to")
+    opened = forms.ChoiceField(required=False, label="Opened",
+                               choices=recent_choices("Any time", "Opened"))
     sort = forms.ChoiceField(
         required=False,
         choices=[(f"{d}{k}", f"{d}{k}") for k in SORTS for d in ("", "-")])
 
     FILTERS = ("group", "currency", "trade_type", "liquidation", "positions", "level_below",
-               "balance_min", "balance_max")
-    SELECTS = ("group", "currency", "trade_type", "liquidation", "positions")
+               "balance_min", "balance_max", "opened")
+    SELECTS = ("group", "currency", "trade_type", "liquidation", "positions", "opened")
     NUMBERS = ("level_below", "balance_min", "balance_max")
 
     parse = classmethod(ClientFilterForm.parse.__func__)
@@ -86,6 +88,8 @@ class AccountFilterForm(forms.Form):
             rows = rows.filter(margin__gt=0)
         elif data.get("positions") == "no":
             rows = rows.exclude(margin__gt=0)
+        if data.get("opened"):
+            rows = rows.filter(created_at__gte=since(data["opened"]))
         return search(rows, data.get("q", ""))
 
     def order(self, rows: QuerySet[AccountIndex]) -> QuerySet[AccountIndex]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -13,7 +14,7 @@ from django.utils import timezone
 from crmportal.clients import kyc
 from crmportal.clients.fields import EDITABLE, FIELDS, SECTIONS, SENSITIVE
 from crmportal.clients.index import digits
-from crmportal.clients.models import ClientIndex, ClientIndexGroup
+from crmportal.clients.models import ClientIndex, ClientIndexGroup, KycReview
 from crmportal.omtrader.entities import Client, Group
 from crmportal.omtrader.enums import EnumValue, choices
 
@@ -34,6 +35,20 @@ SORTS = {
     "expiry": ("expiry_date",),
 }
 DEFAULT_SORT = "-id"
+RECENT = ("today", "7", "30")  # "since" filters: today, or the last N days
+
+
+def recent_choices(empty: str, what: str) -> list[tuple[str, str]]:
+    """A "since" filter's options: "Registered today", "Registered in the last 7 days", ..."""
+    return [("", empty), *((v, f"{what} today" if v == "today" else f"{what} in the last {v} days")
+                           for v in RECENT)]
+
+
+def since(value: str):
+    """The moment a "since" filter value starts at: local midnight, or N days ago."""
+    if value == "today":
+        return timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    return timezone.now() - timedelta(days=int(value))
 
 
 def _enum_choices(kind: str, empty: str) -> list[tuple[Any, str]]:
@@ -58,17 +73,27 @@ class ClientFilterForm(forms.Form):
     lead_source = forms.CharField(required=False, max_length=200, label="Lead source")
     lead_campaign = forms.CharField(required=False, max_length=200, label="Campaign")
     group = forms.IntegerField(required=False, min_value=0, max_value=2**62)
+    registered = forms.ChoiceField(required=False, label="Registered",
+                                   choices=recent_choices("Any time", "Registered"))
+    accounts = forms.ChoiceField(required=False, label="Accounts", choices=[
+        ("", "Any"), ("none", "Without an account"),
+        ("some", "With an account")])
+    rejected = forms.ChoiceField(required=False, label="KYC rejected",
+                                 choices=recent_choices("Any time or never", "Rejected"))
+    reason = forms.ChoiceField(required=False, label="Rejected for", choices=lambda: [
+        ("", "Any reason"), *settings.KYC_REJECTION_REASONS])
     sort = forms.ChoiceField(
         required=False,
         choices=[(f"{d}{k}", f"{d}{k}") for k in SORTS for d in ("", "-")])
 
     FILTERS = ("status", "kyc", "type", "manager", "country", "lead_source", "lead_campaign",
-               "group")
+               "group", "registered", "accounts", "rejected", "reason")
     # The filters whose values come from the member's clients (offer()), and what "any" reads.
     OFFERED = {"manager": "Any manager", "group": "Any group", "country": "Any country",
                "lead_source": "Any source", "lead_campaign": "Any campaign"}
+    # In the order the filter bar shows them.
     SELECTS = ("status", "kyc", "type", "manager", "group", "country", "lead_source",
-               "lead_campaign")  # in the order the filter bar shows them
+               "lead_campaign", "registered", "accounts", "rejected", "reason")
 
     def offer(self, options: dict[str, list[tuple[Any, str]]]) -> None:
         """Make each offered filter a select of `options[name]` (value, label) pairs."""
@@ -110,6 +135,15 @@ class ClientFilterForm(forms.Form):
         if data.get("group") is not None:
             in_group = ClientIndexGroup.objects.filter(group_id=data["group"]).values("client_id")
             rows = rows.filter(Q(preferred_group=data["group"]) | Q(id__in=in_group))
+        if data.get("registered"):
+            rows = rows.filter(created_at__gte=since(data["registered"]))
+        if data.get("accounts") == "none":
+            rows = rows.filter(accounts=0)
+        elif data.get("accounts") == "some":
+            rows = rows.filter(accounts__gt=0)
+        if data.get("rejected") or data.get("reason"):
+            start = since(data["rejected"]) if data.get("rejected") else None
+            rows = rows.filter(id__in=rejections(start, data.get("reason")).values("client_id"))
         return search(rows, data.get("q", ""))
 
     def order(self, rows: QuerySet[ClientIndex]) -> QuerySet[ClientIndex]:
@@ -129,6 +163,15 @@ class ClientFilterForm(forms.Form):
     @property
     def active(self) -> bool:
         return any(self.cleaned_data.get(name) not in (None, "") for name in ("q", *self.FILTERS))
+
+
+def rejections(start=None, reason: str = "") -> QuerySet[KycReview]:
+    """The KYC rejections the portal wrote to OMTrader (since `start`, for `reason`)."""
+    rows = KycReview.objects.filter(decision=KycReview.Decision.REJECTED,
+                                    upstream_outcome=KycReview.Outcome.OK)
+    if start is not None:
+        rows = rows.filter(decided_at__gte=start)
+    return rows.filter(reason_code=reason) if reason else rows
 
 
 def search(rows: QuerySet[ClientIndex], text: str) -> QuerySet[ClientIndex]:

@@ -1,37 +1,35 @@
-"""Where a figure about accounts links. The accounts area (`crmportal/accounts`, being built)
-names its pages `accounts-show-account` (kwarg account_id) and `accounts-list-accounts`; while
-it is not installed, an account links to its client's 360 page (or the live board when the
-client is not known) and the list to the live board. Once it is, these links switch by
-themselves (the names reverse)."""
+"""Where a dashboard figure links: the list behind it, filtered by the same query string the
+figure was counted with, or the page of the one thing it names."""
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
+
+
+def url(name: str, **query) -> str:
+    """The page `name` with `query` (empty values left out) as its query string."""
+    values = {k: v for k, v in query.items() if v not in (None, "")}
+    return reverse(name) + ("?" + urlencode(values) if values else "")
 
 
 def client(client_id: int) -> str:
     return reverse("clients-show-client", args=[client_id])
 
 
-def account(account_id: int | None, client_id: int | None = None) -> str:
-    if account_id is not None:
-        try:
-            return reverse("accounts-show-account", kwargs={"account_id": account_id})
-        except NoReverseMatch:
-            pass
-    if client_id is not None:
-        return client(client_id)
-    return reverse("live-show-board")
+def account(account_id: int | None) -> str:
+    """The account page ("" when OMTrader named no account: the figure is not linked)."""
+    if account_id is None:
+        return ""
+    return reverse("accounts-show-account", kwargs={"account_id": account_id})
 
 
 def accounts(**query) -> str:
-    """The accounts list, filtered by `query` once it exists; the live board until then."""
-    try:
-        base = reverse("accounts-list-accounts")
-    except NoReverseMatch:
-        group = query.get("group")
-        return reverse("live-show-board") + (f"?group={int(group)}" if group else "")
-    values = {k: v for k, v in query.items() if v not in (None, "")}
-    return base + ("?" + urlencode(values) if values else "")
+    """The account list, filtered by `query` (its AccountFilterForm's names)."""
+    return url("accounts-list-accounts", **query)
+
+
+def clients(**query) -> str:
+    """The client list, filtered by `query` (its ClientFilterForm's names)."""
+    return url("clients-list-clients", **query)

@@ -4,19 +4,16 @@ exactly as the board computes them: a copy of the embedded relay's picture when 
 this process (no upstream call for it), else one REST read of every account and open
 position; the newest deals are read over REST either way.
 
-The read is shared by the whole process. Younger than DASHBOARD_MARKET_MAX_AGE it is used as
-it is; older, but younger than DASHBOARD_MARKET_STALE_MAX, it is still used while one
-background thread reads a new one (parsing a thousand accounts costs more than a round trip:
-no panel waits for it); past that, or before the first, the panel reads and the others wait
-for that one read. What each member sees is cut from it by their group scope; each panel says
-as of when. The live counts come from the relay, not from here.
+The read is shared by the whole process (shared.py): fresh for DASHBOARD_MARKET_MAX_AGE, then
+shown while one background thread reads a new one up to DASHBOARD_MARKET_STALE_MAX (parsing a
+thousand accounts costs more than a round trip: no panel waits for it). What each member sees
+is cut from it by their group scope; each panel says as of when. The live counts come from the
+relay, not from here.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -24,14 +21,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from crmportal.dashboard.shared import SharedRead
 from crmportal.live.embedded import state_of_embedded_relay
 from crmportal.live.render import Scope
 from crmportal.live.state import BoardState
 from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.entities import Deal
-from crmportal.omtrader.errors import OMTraderError
-
-log = logging.getLogger(__name__)
 
 DEALS = 200  # the newest deals read with the picture (the "last large deals" panel)
 
@@ -40,36 +35,18 @@ DEALS = 200  # the newest deals read with the picture (the "last large deals" pa
 class Picture:
     state: BoardState
     deals: list[Deal]
-    read_at: float
     taken: datetime
     source: str  # "the live relay" or "OMTrader"
     lock: threading.Lock = field(default_factory=threading.Lock)  # BoardState is not thread-safe
 
 
-_latest: Picture | None = None
-_reading = threading.Lock()
-_refreshing = threading.Event()
-
-
 def picture(omt) -> Picture:
     """The shared read: fresh, or stale while a new one is read, or read now."""
-    latest = _latest
-    if latest is not None:
-        age = time.monotonic() - latest.read_at
-        if age < settings.DASHBOARD_MARKET_MAX_AGE:
-            return latest
-        if age < settings.DASHBOARD_MARKET_STALE_MAX:
-            _refresh_behind(omt)
-            return latest
-    with _reading:
-        if _latest is not latest and _latest is not None:
-            return _latest  # another request read it while this one waited
-        return _read(omt)
+    return _shared.get(omt, settings.DASHBOARD_MARKET_MAX_AGE,
+                       settings.DASHBOARD_MARKET_STALE_MAX)
 
 
 def _read(omt) -> Picture:
-    global _latest
-
     def deals() -> list[Deal]:
         return omt.list_deals(page=1, limit=DEALS, sort_by="id", direction="DESC").items
 
@@ -83,32 +60,11 @@ def _read(omt) -> Picture:
         state, source = BoardState(), "OMTrader"
         state.set_reference(got["groups"], got["symbols"])
         state.reconcile(got["accounts"], got["positions"])
-    _latest = Picture(state, got["deals"], time.monotonic(), timezone.now(), source)
-    return _latest
+    return Picture(state, got["deals"], timezone.now(), source)
 
 
-def _refresh_behind(omt) -> None:
-    if _refreshing.is_set():
-        return
-    _refreshing.set()
-
-    def refresh() -> None:
-        try:
-            with _reading:
-                _read(omt)
-        except OMTraderError as error:
-            log.warning("dashboard: market read failed: %s", error.message)
-        finally:
-            _refreshing.clear()
-
-    threading.Thread(target=refresh, name="dashboard-market", daemon=True).start()
-
-
-def forget() -> None:
-    """Drop the shared read (tests; the next panel reads again)."""
-    global _latest
-    with _reading:
-        _latest = None
+_shared = SharedRead("market", _read)
+forget = _shared.forget
 
 
 def scope_of(limit: frozenset[int] | None) -> Scope:

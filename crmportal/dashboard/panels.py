@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from urllib.parse import urlencode
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,13 +23,19 @@ from django.urls import reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from crmportal.accounts import index as account_index
+from crmportal.accounts.forms import AccountFilterForm
 from crmportal.audit import present
 from crmportal.audit.models import AuditEntry
 from crmportal.clients import index, kyc
-from crmportal.clients.models import ClientIndex, IndexState, KycReview
+from crmportal.clients.forms import ClientFilterForm, rejections, since
+from crmportal.clients.models import ClientIndex, IndexState
 from crmportal.dashboard import links, market, sampler
 from crmportal.dashboard.models import Checkpoint
+from crmportal.dashboard.shared import SharedRead
 from crmportal.live import render as live_render
+from crmportal.money import history
+from crmportal.money.models import MoneyOperation
 from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.errors import OMTraderError
 from crmportal.staff.scope import group_scope
@@ -38,15 +43,17 @@ from crmportal.staff.scope import group_scope
 # Who sees what, by permission (the roles carry them, crmportal/staff/roles.py):
 COMPLIANCE = "staff.review_kyc"  # Compliance, Administrator
 BACK_OFFICE = "staff.change_accounts"  # Back office, Administrator
+MONEY = "staff.transfer_money"  # Back office, Administrator
 SUPERVISOR = "staff.view_live_board"  # Supervisor, Administrator
 ADMINISTRATOR = "staff.manage_staff"  # Administrator
 
-REJECTION_DAYS = 30
-NEW_CLIENT_DAYS = 7
+REJECTION_DAYS = "30"  # the client list's "since" values (clients/forms.py: RECENT)
+NEW_CLIENT_DAYS = "7"
 NEAREST = 5
 TOP_SYMBOLS = 5
 LARGE_DEALS = 8
 LISTED = 5  # rows a panel lists under its figure
+MARGIN_CALL, STOP_OUT = 1, 2  # ModelLiqudationStatus: the account list's `liquidation` filter
 
 
 @dataclass(frozen=True)
@@ -84,9 +91,11 @@ def panels_for(user) -> list[Panel]:
             if p.allowed(user) and (p.compact is None or p.compact == compact)]
 
 
-def _url(name: str, **query) -> str:
-    values = {k: v for k, v in query.items() if v not in (None, "")}
-    return reverse(name) + ("?" + urlencode(values) if values else "")
+def _filtered(form_class, rows, **query):
+    """`rows` cut by a list's own filter form, given the query string the figure links with:
+    the figure is counted by the very code that answers its link."""
+    form, _ = form_class.parse(query)
+    return form.filter(rows)
 
 
 def _clients(request: HttpRequest):
@@ -113,7 +122,7 @@ def kyc_waiting(request: HttpRequest) -> dict:
         "oldest": oldest,
         "oldest_wait": kyc.waiting(oldest.created_at, now) if oldest else None,
         "sla_hours": settings.KYC_SLA_HOURS,
-        "queue_url": _url("kyc-list-queue"),
+        "queue_url": links.url("kyc-list-queue"),
         "freshness": freshness,
     }
 
@@ -129,24 +138,26 @@ def kyc_expiring(request: HttpRequest) -> dict:
         "expired": expiring.filter(expiry_date__lt=today).count(),
         "soonest": list(expiring.order_by("expiry_date", "id")[:LISTED]),
         "days": settings.KYC_REKYC_DAYS,
-        "queue_url": _url("kyc-list-queue", view="rekyc"),
+        "queue_url": links.url("kyc-list-queue", view="rekyc"),
         "freshness": freshness,
     }
 
 
 @panel("kyc-rejections", "Recent KYC rejections", COMPLIANCE, "m")
 def kyc_rejections(request: HttpRequest) -> dict:
+    """Clients rejected in the last 30 days (the client list's `rejected=30`), and by reason
+    (a client rejected twice for two reasons counts under both)."""
     clients, _ = _clients(request)
-    since = timezone.now() - timedelta(days=REJECTION_DAYS)
-    rejected = KycReview.objects.filter(
-        decision=KycReview.Decision.REJECTED, upstream_outcome=KycReview.Outcome.OK,
-        decided_at__gte=since, client_id__in=clients.values("id"))
+    rejected = _filtered(ClientFilterForm, clients, rejected=REJECTION_DAYS)
+    decisions = rejections(since(REJECTION_DAYS)).filter(client_id__in=clients.values("id"))
     labels = dict(settings.KYC_REJECTION_REASONS)
     reasons = [{"label": labels.get(row["reason_code"], row["reason_code"] or "No reason"),
-                "count": row["n"]}
-               for row in rejected.values("reason_code").annotate(n=Count("id")).order_by("-n")]
-    return {"reasons": reasons, "total": sum(r["count"] for r in reasons),
-            "days": REJECTION_DAYS, "list_url": _url("clients-list-clients", kyc=kyc.REJECTED)}
+                "count": row["n"], "url": links.clients(rejected=REJECTION_DAYS,
+                                                        reason=row["reason_code"] or None)}
+               for row in decisions.values("reason_code")
+               .annotate(n=Count("client_id", distinct=True)).order_by("-n", "reason_code")]
+    return {"reasons": reasons, "total": rejected.count(), "days": REJECTION_DAYS,
+            "list_url": links.clients(rejected=REJECTION_DAYS)}
 
 
 @panel("four-eyes", "Four eyes: hand these on", COMPLIANCE, "s")
@@ -164,7 +175,7 @@ def four_eyes(request: HttpRequest) -> dict:
     rows = list(clients.filter(id__in=blocked).order_by("created_at", "id"))
     for row in rows:
         row.url = reverse("kyc-review-client", args=[row.id])
-    return {"rows": rows[:LISTED], "count": len(rows), "queue_url": _url("kyc-list-queue")}
+    return {"rows": rows[:LISTED], "count": len(rows), "queue_url": links.url("kyc-list-queue")}
 
 
 # -- Back office -------------------------------------------------------------------------------
@@ -172,13 +183,45 @@ def four_eyes(request: HttpRequest) -> dict:
 @panel("new-clients", "New clients without an account", BACK_OFFICE, "s")
 def new_clients(request: HttpRequest) -> dict:
     clients, freshness = _clients(request)
-    since = timezone.now() - timedelta(days=NEW_CLIENT_DAYS)
-    fresh = clients.filter(created_at__gte=since, accounts=0).order_by("-created_at", "-id")
+    query = {"registered": NEW_CLIENT_DAYS, "accounts": "none"}
+    fresh = _filtered(ClientFilterForm, clients, **query).order_by("-created_at", "-id")
     rows = list(fresh[:LISTED])
     for row in rows:
         row.url = links.client(row.id)
     return {"count": fresh.count(), "rows": rows, "days": NEW_CLIENT_DAYS,
-            "list_url": _url("clients-list-clients", sort="-created"), "freshness": freshness}
+            "list_url": links.clients(**query, sort="-created"), "freshness": freshness}
+
+
+@panel("accounts-opened", "Accounts opened today", BACK_OFFICE, "s")
+def accounts_opened(request: HttpRequest) -> dict:
+    freshness = account_index.ensure_fresh(get_omtrader())  # as the account list does
+    opened = _filtered(AccountFilterForm, account_index.visible_to(request.user),
+                       opened="today").defer("search_text").order_by("-created_at", "-id")
+    rows = list(opened[:LISTED])
+    for row in rows:
+        row.url = links.account(row.id)
+    return {"count": opened.count(), "rows": rows, "list_url": links.accounts(opened="today"),
+            "freshness": freshness}
+
+
+@panel("money-requests", "Money requests waiting for approval", MONEY, "s")
+def money_requests(request: HttpRequest) -> dict:
+    """The approval queue's rows: requests in scope nobody decided on, not yet expired (the
+    queue expires those before it lists)."""
+    now = timezone.now()
+    waiting = (history.visible_operations(request.user)
+               .filter(state=MoneyOperation.State.REQUESTED).exclude(expires_at__lte=now))
+    oldest = waiting.order_by("created_at", "id").first()
+    oldest_url = reverse("money-show-operation", args=[oldest.reference]) if oldest else ""
+    return {"count": waiting.count(), "oldest": oldest, "oldest_url": oldest_url,
+            "queue_url": links.url("money-list-requests")}
+
+
+@panel("money-unknown", "Money operations with an unknown outcome", MONEY, "s")
+def money_unknown(request: HttpRequest) -> dict:
+    """The reconciliation page's open rows: sent, and OMTrader's answer not known."""
+    return {"count": history.unknown_count(request.user),
+            "list_url": links.url("money-list-unknown")}
 
 
 @panel("recent-work", "Your recent work", None, "m", compact=None)
@@ -186,8 +229,8 @@ def recent_work(request: HttpRequest) -> dict:
     entries = list(AuditEntry.objects.filter(actor=request.user).order_by("-id")[:8])
     present.decorate(entries)
     may_see_log = request.user.has_perm("staff.view_audit")
-    return {"entries": entries,
-            "log_url": _url("audit-list-entries", staff=request.user.pk) if may_see_log else ""}
+    log_url = links.url("audit-list-entries", staff=request.user.pk) if may_see_log else ""
+    return {"entries": entries, "log_url": log_url}
 
 
 # -- Supervisor --------------------------------------------------------------------------------
@@ -201,7 +244,10 @@ def margin_counts(request: HttpRequest) -> dict:
             for scope, counts in market.risk_counts(shot, limit)]
     return {"rows": rows, "ready": True, "several": len(rows) > 1,
             "total": {k: sum(r["counts"][k] for r in rows) for k in ("margin_call", "stop_out")},
-            "ws_path": "/ws/live/?view=dashboard", "taken": shot.taken, "source": shot.source}
+            "ws_path": "/ws/live/?view=dashboard", "taken": shot.taken, "source": shot.source,
+            # OMTrader's own liquidation status (the list's filter), per group in the partial
+            "margin_call_url": links.accounts(liquidation=MARGIN_CALL),
+            "stop_out_url": links.accounts(liquidation=STOP_OUT)}
 
 
 @panel("nearest-margin-call", "Accounts nearest margin call", SUPERVISOR, "l")
@@ -210,7 +256,7 @@ def nearest_margin_call(request: HttpRequest) -> dict:
     shot = market.picture(get_omtrader())
     with shot.lock:
         html = live_render.risk_panel(shot.state, market.scope_of(limit), limit=NEAREST)
-    return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken,
+    return {"html": html, "board_url": links.url("live-show-board"), "taken": shot.taken,
             "source": shot.source}
 
 
@@ -220,7 +266,7 @@ def exposure(request: HttpRequest) -> dict:
     shot = market.picture(get_omtrader())
     with shot.lock:
         html = live_render.exposure_panel(shot.state, market.scope_of(limit))
-    return {"html": html, "board_url": _url("live-show-board"), "taken": shot.taken,
+    return {"html": html, "board_url": links.url("live-show-board"), "taken": shot.taken,
             "source": shot.source}
 
 
@@ -253,11 +299,10 @@ def large_deals(request: HttpRequest) -> dict:
             continue
         rows.append({"deal": deal, "group": shot.state.group_name(group_id),
                      "symbol": shot.state.symbol_code_of(deal.symbol, deal.symbol_id),
-                     "url": links.account(deal.account_id,
-                                          shot.state.account_client.get(deal.account_id))})
+                     "url": links.account(deal.account_id)})
         if len(rows) >= LARGE_DEALS:
             break
-    return {"rows": rows, "minimum": minimum, "board_url": _url("live-show-board"),
+    return {"rows": rows, "minimum": minimum, "board_url": links.url("live-show-board"),
             "taken": shot.taken, "source": shot.source}
 
 
@@ -274,9 +319,12 @@ def compliance_overview(request: HttpRequest) -> dict:
     return _together(request, kyc_waiting, kyc_expiring, kyc_rejections, four_eyes)
 
 
-@panel("back-office-overview", "Back office", BACK_OFFICE, "s", compact=True)
+@panel("back-office-overview", "Back office", BACK_OFFICE, "m", compact=True)
 def back_office_overview(request: HttpRequest) -> dict:
-    return _together(request, new_clients)
+    shown = _together(request, new_clients, accounts_opened)
+    if request.user.has_perm(MONEY):
+        shown.update(_together(request, money_requests, money_unknown))
+    return shown
 
 
 @panel("supervisor-overview", "Trading risk", SUPERVISOR, "l", compact=True)
@@ -289,34 +337,52 @@ def supervisor_overview(request: HttpRequest) -> dict:
         nearest = [{"id": r.summary.id, "level": r.summary.margin_level,
                     "group": shot.state.group_name(r.summary.group_id),
                     "status": live_render.RISK_LABELS[r.status],
-                    "url": links.account(r.summary.id, r.summary.client_id)} for r in rows]
+                    "url": links.account(r.summary.id)} for r in rows]
         symbols = shot.state.exposure(limit)[:TOP_SYMBOLS]
     return {**shown["margin_counts"], **shown, "nearest": nearest, "symbols": symbols,
-            "board_url": _url("live-show-board"), "taken": shot.taken, "source": shot.source}
+            "board_url": links.url("live-show-board"), "taken": shot.taken, "source": shot.source}
 
 
 # -- Administrator: the integration's health ---------------------------------------------------
 
-@panel("health", "Integration health", ADMINISTRATOR, "l", compact=None)
-def health(request: HttpRequest) -> dict:
-    omt = get_omtrader()
+@dataclass(frozen=True)
+class Reach:
+    """OMTrader's answer to the smallest question, and how long it took."""
+    reachable: bool
+    reason: str
+    took_ms: float
+    at: datetime
+
+
+def _ask_omtrader(omt) -> Reach:
     started = timezone.now()
     try:
         omt.list_clients(page=1, limit=1)
         reachable, reason = True, ""
     except OMTraderError as error:
         reachable, reason = False, str(error.message)[:200]
-    took_ms = (timezone.now() - started).total_seconds() * 1000
+    return Reach(reachable, reason, (timezone.now() - started).total_seconds() * 1000, started)
+
+
+# Asked at most every DASHBOARD_MARKET_MAX_AGE s by the process, like the market (shared.py):
+# the page load does not wait a round trip for it.
+_reach = SharedRead("health", _ask_omtrader)
+
+
+@panel("health", "Integration health", ADMINISTRATOR, "l", compact=None)
+def health(request: HttpRequest) -> dict:
+    reach = _reach.get(get_omtrader(), settings.DASHBOARD_MARKET_MAX_AGE,
+                       settings.DASHBOARD_MARKET_STALE_MAX)
     state = IndexState.objects.filter(pk=1).first()
     audit = Checkpoint.objects.filter(name="verify_audit").first()
     return {
-        "reachable": reachable, "reason": reason, "took_ms": took_ms,
+        "reach": reach,
         "relay": sampler.relay_status(),
         "synced_at": state.full_synced_at if state else None,
         "reconcile_needed": bool(state and state.reconcile_needed),
         "audit": audit,
         "without_second_factor": _without_second_factor(),
-        "staff_url": _url("staff-list-members"),
+        "staff_url": links.url("staff-list-members"),
         "index_rows": ClientIndex.objects.count(),
     }
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils import timezone
 
 from crmportal.accounts.models import AccountIndex
 from crmportal.audit.models import AuditEntry
@@ -93,7 +95,7 @@ def test_bad_query_strings_are_corrected_with_a_notice(client, administrator):
     client.force_login(administrator)
     for query in ({"sort": "nonsense"}, {"level_below": "abc"}, {"balance_min": "1e309"},
                   {"trade_type": "9"}, {"page": "-4"}, {"size": "7"}, {"group": "x"},
-                  {"balance_max": "NaN"}):
+                  {"balance_max": "NaN"}, {"opened": "yesterday"}):
         response = client.get(LIST, query)
         assert response.status_code == 200, query
         assert response.context["notices"], query
@@ -146,3 +148,15 @@ def test_money_columns_keep_the_currency_digits(client, administrator):
     client.force_login(administrator)
     row = AccountIndex.objects.exclude(balance=None).first()
     assert isinstance(row.balance, Decimal)
+
+
+def test_opened_today_or_in_the_last_days_answers_from_the_index(client, administrator):
+    """The dashboard's "accounts opened today" links here (`?opened=today`)."""
+    client.force_login(administrator)
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    for value, start in (("today", midnight), ("30", timezone.now() - timedelta(days=30))):
+        response = client.get(LIST, {"opened": value})
+        expected = AccountIndex.objects.filter(created_at__gte=start).count()
+        assert response.context["page"].paginator.count == expected, value
+    assert client.get(LIST, {"opened": "today"}).context["page"].paginator.count < (
+        AccountIndex.objects.count())  # the filter cut something

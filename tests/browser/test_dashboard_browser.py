@@ -59,7 +59,8 @@ def test_the_supervisor_s_margin_call_count_changes_live(page, portal, simulator
     wait_for_js(page, "(n) => document.getElementById('dash-mc-all').textContent === String(n)",
                 arg=at_margin_call(simulator), timeout=10000)
     href = page.locator("#dash-mc-all").get_attribute("href")
-    assert href == "/live/"  # the figure links to the list behind it
+    # The figure links to the list behind it: the accounts at margin call (OMTrader's status).
+    assert href == "/accounts/?liquidation=1"
 
 
 def test_with_the_relay_running_the_supervisor_panels_read_its_picture(page, portal):

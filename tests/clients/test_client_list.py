@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from crmportal.clients.models import ClientIndex, IndexState
+from crmportal.clients.models import ClientIndex, IndexState, KycReview
 from crmportal.staff.roles import BACK_OFFICE
 from tests.clients.conftest import ROLES_WITH_VIEW
 
@@ -36,7 +38,8 @@ def test_it_renders_each_filter_as_a_select_of_the_members_values(as_user, clien
     response = client.get(URL, {"status": "8", "country": country})
     selects = {field.name: field for field in response.context["form"].selects()}
     assert list(selects) == ["status", "kyc", "type", "manager", "group", "country",
-                             "lead_source", "lead_campaign"]
+                             "lead_source", "lead_campaign", "registered", "accounts",
+                             "rejected", "reason"]
     offered = [value for value, _ in selects["country"].field.widget.choices]
     assert offered == ["", *sorted({c.country for c in seeded if c.country})]
     managers = {c.manager_id for c in seeded if c.manager_id not in (None, "")}
@@ -249,3 +252,37 @@ def test_it_says_omtrader_is_unavailable_before_it_has_a_copy(as_user, client, k
     response = client.get(URL)
     assert response.status_code == 503
     assert "OMTrader is not answering" in response.content.decode()
+
+
+def test_the_since_filters_answer_registered_accounts_and_recent_rejections(as_user, client):
+    """The dashboard's figures link here: registered in the last N days (or today), with or
+    without an account, KYC rejected (by the portal) in the last N days."""
+    as_user("backoffice")
+    now = timezone.now()
+    midnight = timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
+    rows = ClientIndex.objects
+    rejected = rows.order_by("id")[:3]
+    for row, days, reason in zip(rejected, (1, 10, 40), ("other", "name_mismatch", "other"),
+                                 strict=True):
+        KycReview.objects.create(client_id=row.id, decision=KycReview.Decision.REJECTED,
+                                 reviewer_username="someone", upstream_outcome="ok",
+                                 reason_code=reason, decided_at=now - timedelta(days=days))
+    checks = [
+        ({"registered": "30"}, rows.filter(created_at__gte=now - timedelta(days=30))),
+        ({"registered": "today"}, rows.filter(created_at__gte=midnight)),
+        ({"accounts": "none"}, rows.filter(accounts=0)),
+        ({"accounts": "some"}, rows.filter(accounts__gt=0)),
+        ({"registered": "7", "accounts": "none"},
+         rows.filter(created_at__gte=now - timedelta(days=7), accounts=0)),
+        ({"rejected": "7"}, rows.filter(id=rejected[0].id)),
+        ({"rejected": "30"}, rows.filter(id__in=[r.id for r in rejected[:2]])),
+        ({"rejected": "30", "reason": "other"}, rows.filter(id=rejected[0].id)),
+        ({"reason": "other"}, rows.filter(id__in=[rejected[0].id, rejected[2].id])),
+    ]
+    for query, expected in checks:
+        response = client.get(URL, {**query, "size": 200})
+        assert response.context["page"].paginator.count == expected.count(), query
+    assert client.get(URL, {"rejected": "30"}).context["page"].paginator.count == 2
+    assert client.get(URL, {"accounts": "none"}).context["page"].paginator.count > 0
+    answer = client.get(URL, {"registered": "5"})
+    assert answer.status_code == 200 and answer.context["notices"]

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from crmportal.dashboard import market
+from crmportal.dashboard import shared
 from tests.clients.conftest import (  # noqa: F401 - fixtures, registered by being imported
     KNOBS,
     built_index,
@@ -24,10 +24,11 @@ from tests.live.test_relay import rest
 
 @pytest.fixture(autouse=True)
 def fresh_market():
-    """Each test reads the market anew (the picture is shared by the process for seconds)."""
-    market.forget()
+    """Each test reads the market and OMTrader's health anew (shared by the process for
+    seconds)."""
+    shared.forget_all()
     yield
-    market.forget()
+    shared.forget_all()
 
 
 def panel_names(html: str) -> list[str]:

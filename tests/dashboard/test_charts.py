@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from django.utils import timezone
 from crmportal.clients.models import ClientIndex, KycReview
 from crmportal.dashboard import sampler
 from crmportal.dashboard.models import ProfitSample
+from crmportal.money.models import MoneyOperation
 from crmportal.staff.roles import COMPLIANCE, SUPERVISOR
 
 
@@ -115,3 +117,43 @@ def test_a_chart_without_javascript_is_a_page_of_its_own(client, compliance):
     client.force_login(compliance)
     html = client.get(reverse("dashboard-show-chart", args=["kyc-decisions"])).content.decode()
     assert "<html" in html and "<svg" in html and 'data-chart="kyc-decisions"' in html
+
+
+def money(state: str, kind: str, amount: str, group_id: int, days_ago: int,
+          currency: str = "USD") -> None:
+    at = timezone.now() - timedelta(days=days_ago)
+    MoneyOperation.objects.create(
+        reference=f"CRM-{uuid.uuid4().hex[:8]}", token=uuid.uuid4().hex, account_id=1,
+        group_id=group_id, currency=currency, digits=2, type=kind, amount=Decimal(amount),
+        state=state, requested_by_username="someone", created_at=at, resolved_at=at)
+
+
+def test_money_per_day_table_and_csv_equal_the_confirmed_operations_in_scope(client,
+                                                                            make_staff):
+    State, Type = MoneyOperation.State, MoneyOperation.Type
+    money(State.CONFIRMED, Type.DEPOSIT, "100.50", 9, 0)
+    money(State.RECONCILED, Type.DEPOSIT, "20", 9, 0)
+    money(State.CONFIRMED, Type.WITHDRAWAL, "30", 9, 2)
+    money(State.CONFIRMED, Type.DEPOSIT, "7", 9, 2, currency="EUR")
+    money(State.CONFIRMED, Type.DEPOSIT, "999", 8, 0)  # another group
+    money(State.CONFIRMED, Type.CREDIT_IN, "999", 9, 0)  # credit: not a deposit
+    money(State.REQUESTED, Type.DEPOSIT, "999", 9, 0)  # not done
+    money(State.UNKNOWN, Type.WITHDRAWAL, "999", 9, 0)  # not known to be done
+    money(State.CONFIRMED, Type.DEPOSIT, "999", 9, 31)  # before the 30 days
+    client.force_login(make_staff("bo", "Back office", [9]))
+    html = chart_html(client, "money-per-day")
+    rows = table_of(html, "money-per-day")
+    assert len(rows) == 30
+    today = timezone.localdate()
+    by_day = {row[0]: row[1:] for row in rows}
+    # Deposits, Withdrawals (drawn), then amounts per currency: EUR, then USD.
+    assert by_day[today.isoformat()] == ["2", "0", "0.00", "120.50", "0.00"]
+    assert by_day[(today - timedelta(days=2)).isoformat()] == ["1", "1", "7.00", "0.00", "30.00"]
+    assert sum(int(row[1]) + int(row[2]) for row in rows) == 4
+    exported = csv_of(client, "money-per-day")
+    assert exported[0] == ["Day", "Deposits", "Withdrawals", "Deposits EUR", "Deposits USD",
+                           "Withdrawals USD"]
+    assert exported[1:] == rows
+    chart = re.search(r'id="chart-money-per-day".*?</svg>', html, re.S).group(0)
+    assert chart.count("<rect ") == 30 * 2  # deposits and withdrawals per day, drawn
+    assert "made through the portal" in html  # the chart says what it counts

@@ -57,3 +57,18 @@ def test_it_counts_active_staff_without_a_second_factor(client, administrator, m
     assert '<a class="figure" href="/staff/">2</a> active members without one' in html
     named = html.split("without one")[1]
     assert "ada" in named and "bo" in named and "cora" not in named
+
+
+def test_omtrader_s_answer_is_shared_for_seconds_then_asked_again(client, administrator,
+                                                                   knobs, settings):
+    """The page load does not wait a round trip for it: one answer serves the process for
+    DASHBOARD_MARKET_MAX_AGE seconds, and says when it was asked."""
+    client.force_login(administrator)
+    settings.DASHBOARD_MARKET_MAX_AGE = 60
+    first = health(client)
+    assert '<span class="badge badge-ok">Reachable</span>' in first and "asked <time" in first
+    knobs.control(error_rate=1.0, error_status=400)
+    assert '<span class="badge badge-ok">Reachable</span>' in health(client)  # the shared one
+    settings.DASHBOARD_MARKET_MAX_AGE = 0
+    settings.DASHBOARD_MARKET_STALE_MAX = 0
+    assert '<span class="badge badge-danger">Not reachable</span>' in health(client)

@@ -9,17 +9,17 @@ from crmportal.staff.roles import ADMINISTRATOR, BACK_OFFICE, COMPLIANCE, SUPERV
 from tests.dashboard.conftest import panel_names
 
 COMPLIANCE_PANELS = ["kyc-waiting", "kyc-expiring", "kyc-rejections", "four-eyes"]
-BACK_OFFICE_PANELS = ["new-clients"]
+BACK_OFFICE_PANELS = ["new-clients", "accounts-opened", "money-requests", "money-unknown"]
 SUPERVISOR_PANELS = ["margin-counts", "nearest-margin-call", "exposure", "floating-pl",
                      "large-deals"]
 EXPECTED = {
-    BACK_OFFICE: (BACK_OFFICE_PANELS + ["recent-work"], ["new-clients"]),
+    BACK_OFFICE: (BACK_OFFICE_PANELS + ["recent-work"], ["new-clients", "money-per-day"]),
     COMPLIANCE: (COMPLIANCE_PANELS + ["recent-work"], ["kyc-decisions"]),
     SUPERVISOR: (["recent-work"] + SUPERVISOR_PANELS, ["pl-per-group"]),
     # Every area in compact form (one panel each), plus the integration's health.
     ADMINISTRATOR: (["compliance-overview", "back-office-overview", "recent-work",
                      "supervisor-overview", "health"],
-                    ["new-clients", "kyc-decisions", "pl-per-group"]),
+                    ["new-clients", "kyc-decisions", "money-per-day", "pl-per-group"]),
 }
 # The panels a role may not load: another area's (its permission is missing).
 REFUSED = {
