@@ -1,17 +1,24 @@
-"""The deployment's one small scheduler, run by the one active relay (embedded in daphne, or
-`manage.py relay` under its Redis lock), so each job runs once per deployment:
+"""The deployment's one small scheduler, run from process start by the process that is the
+deployment's singleton, so each job runs once per deployment:
 
+- embedded shape (LIVE_RELAY=embedded, one daphne process): that process, from the moment
+  daphne starts (crmportal/live/embedded.py), whether or not anyone opens a live page;
+- scale-out shape: `manage.py relay`, while it holds the Redis lock (beside the relay).
+
+Jobs:
 - money reconciliation (crmportal/money/reconcile.py) every MONEY_RECONCILE_EVERY seconds
   while any operation is unknown or overdue, and expiry of money requests;
 - `sync_clients` once a night at SYNC_CLIENTS_AT (HH:MM, server time zone).
 
-The relay calls `tick()` every second; the jobs run in a worker thread (database and
-OMTrader calls block) and never overlap themselves.
+`run()` calls `tick()` every second; the jobs run in a worker thread (database and OMTrader
+calls block) and never overlap themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import time
 from datetime import datetime
 
@@ -24,6 +31,19 @@ from django.utils import timezone
 log = logging.getLogger("crmportal.schedule")
 
 _state: dict = {"reconciled_at": 0.0, "synced_on": None}
+
+
+async def run() -> None:
+    """Tick every second until cancelled; a failing tick is logged and the next one runs."""
+    log.info("schedule: started in process %s", os.getpid())
+    while True:
+        try:
+            await tick()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one failed job must not end the scheduler
+            log.exception("schedule: a job failed")
+        await asyncio.sleep(1.0)
 
 
 async def tick() -> None:
