@@ -75,6 +75,7 @@ def kill_all_applications(self):
 
     running += stop_embedded_relay()  # it closes its upstream socket and leaves the layer
     # Twisted stops the reactor once they are all done.
-    waiting = defer.Deferred.fromFuture(asyncio.gather(*running))
+    # return_exceptions: wait for every one; a cancelled task ends gather() at once otherwise
+    waiting = defer.Deferred.fromFuture(asyncio.gather(*running, return_exceptions=True))
     waiting.addErrback(lambda _: None)
     return waiting

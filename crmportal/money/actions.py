@@ -143,8 +143,8 @@ def send(op: MoneyOperation, *, actor, resend: bool = False) -> MoneyOperation:
     outcome is confirmed, refused, not sent (never reached OMTrader) or unknown."""
     expected = (State.UNKNOWN,) if resend else (State.APPROVED,)
     before = op.state
-    if not move(op, expected, state=State.SENT, sent_at=timezone.now(),
-                 attempts=op.attempts + 1):
+    if not move(op, expected, state=State.SENT, sent_at=timezone.now(), resend_after=None,
+                attempts=op.attempts + 1):
         op.refresh_from_db()
         return op
     audit_step(op, "resent" if resend else "sent", actor=actor, before=before,
@@ -155,10 +155,18 @@ def send(op: MoneyOperation, *, actor, resend: bool = False) -> MoneyOperation:
     except OMTraderError as error:
         return _failed(op, error, actor=actor, resend=resend)
     final = State.RECONCILED if resend else State.CONFIRMED
-    move(op, (State.SENT,), state=final, transaction_id=tx.id, balance_after=tx.balance,
-          resolved_at=timezone.now(), message="")
+    if not move(op, (State.SENT,), state=final, transaction_id=tx.id,
+                balance_after=tx.balance, resolved_at=timezone.now(), message=""):
+        return _overtaken(op)
     audit_step(op, final, actor=actor, before=State.SENT, transaction_id=tx.id,
            balance_after=tx.balance)
+    return op
+
+
+def _overtaken(op: MoneyOperation) -> MoneyOperation:
+    """This attempt answered so late that reconciliation took the operation over (it was
+    overdue): its state is reconciliation's to set, from the history; nothing is recorded."""
+    op.refresh_from_db()
     return op
 
 
@@ -166,20 +174,25 @@ def _failed(op: MoneyOperation, error: OMTraderError, *, actor, resend: bool) ->
     now = timezone.now()
     if error.maybe_applied or (resend and isinstance(error, Unavailable)):
         # A timeout, a dropped connection, a 5xx: OMTrader may have booked it. On a resend
-        # even "not reached" stays unknown, so the scheduler keeps trying.
-        move(op, (State.SENT,), state=State.UNKNOWN, unknown_since=op.unknown_since or now,
-              message=error.message[:500])
+        # even "not reached" stays unknown, so the scheduler keeps trying. This attempt is
+        # over now: a request of it still in flight has landed by the settle time.
+        settled = now + timedelta(seconds=settings.MONEY_SETTLE_SECONDS)
+        if not move(op, (State.SENT,), state=State.UNKNOWN, resend_after=settled,
+                    unknown_since=op.unknown_since or now, message=error.message[:500]):
+            return _overtaken(op)
         audit_step(op, "unknown", actor=actor, before=State.SENT, outcome=AuditEntry.Outcome.FAILED,
                detail=f"Outcome unknown ({error.message}); reconciliation will look for "
                       f"{op.reference} in the account's history before anything is re-sent.")
     elif not isinstance(error, Unavailable):  # OMTrader answered no: nothing was booked
-        move(op, (State.SENT,), state=State.REFUSED, resolved_at=now,
-              message=error.message[:500])
+        if not move(op, (State.SENT,), state=State.REFUSED, resolved_at=now,
+                    message=error.message[:500]):
+            return _overtaken(op)
         audit_step(op, "refused", actor=actor, before=State.SENT,
                outcome=AuditEntry.Outcome.REJECTED, detail=error.message)
     else:
-        move(op, (State.SENT,), state=State.NOT_SENT, resolved_at=now,
-              message=error.message[:500])
+        if not move(op, (State.SENT,), state=State.NOT_SENT, resolved_at=now,
+                    message=error.message[:500]):
+            return _overtaken(op)
         audit_step(op, "not_sent", actor=actor, before=State.SENT,
                outcome=AuditEntry.Outcome.FAILED, detail=f"Not sent: {error.message}")
     return op

@@ -1,7 +1,11 @@
 """Settling operations whose outcome is unknown: look for the reference in the account's
-transaction history. Found: reconciled. Absent, and the last send is older than the settle
-time (MONEY_SETTLE_SECONDS, long enough for a request still in flight upstream to land): sent
-again with the same reference. Absent but too recent: wait. OMTrader not answering: wait."""
+transaction history. Found: reconciled. Absent in a read that began after `resend_after`:
+sent again with the same reference. Absent but too recent: wait. OMTrader not answering: wait.
+
+`resend_after` is the moment the last attempt cannot be under way any more, plus the settle
+time (MONEY_SETTLE_SECONDS, long enough for a request still in flight upstream to land). The
+sender sets it when its attempt ends unknown; for an attempt whose sender went silent (still
+`sent` past the answer deadline) it is the longest a live sender can take, from `sent_at`."""
 
 from __future__ import annotations
 
@@ -42,8 +46,25 @@ def pending() -> list[MoneyOperation]:
         | Q(state=State.APPROVED, attempts=0, decided_at__lt=overdue)).order_by("created_at"))
 
 
+def _one_call() -> float:
+    return float(settings.OMTRADER_CONNECT_TIMEOUT) + float(settings.OMTRADER_READ_TIMEOUT)
+
+
 def _answer_deadline() -> float:
-    return float(settings.OMTRADER_CONNECT_TIMEOUT) + float(settings.OMTRADER_READ_TIMEOUT) + 5
+    """Seconds after `sent_at` when a send's answer is overdue (its process likely stopped)."""
+    return _one_call() + 5
+
+
+def _longest_send() -> float:
+    """Seconds a live sender can still take to put its request out: a login (or waiting for
+    another thread's), the call, and after a 401 a new login and the call again."""
+    return 3 * _one_call() + 5
+
+
+def _resend_after(op: MoneyOperation):
+    if op.resend_after is not None:
+        return op.resend_after
+    return op.sent_at + timedelta(seconds=_longest_send() + settings.MONEY_SETTLE_SECONDS)
 
 
 def find(op: MoneyOperation) -> Transaction | None:
@@ -64,7 +85,7 @@ def find(op: MoneyOperation) -> Transaction | None:
 
 
 def reconcile(op: MoneyOperation, *, actor=None) -> Finding:
-    if op.state == State.SENT:  # overdue: no answer will come any more
+    if op.state == State.SENT:  # overdue: the sender stopped, or is stuck before sending
         if move(op, (State.SENT,), state=State.UNKNOWN,
                  unknown_since=op.unknown_since or timezone.now(),
                  message="No answer arrived (the portal stopped while sending)."):
@@ -78,6 +99,7 @@ def reconcile(op: MoneyOperation, *, actor=None) -> Finding:
         return Finding(op, "never sent")
     if op.state != State.UNKNOWN:
         return Finding(op, "settled")
+    looked_at = timezone.now()  # an absence proves nothing about what lands after this
     try:
         tx = find(op)
     except OMTraderError as error:
@@ -92,13 +114,14 @@ def reconcile(op: MoneyOperation, *, actor=None) -> Finding:
                    transaction_id=tx.id, balance_after=tx.balance,
                    detail=f"Found {op.reference} in the history as transaction #{tx.id}.")
         return Finding(op, "found", f"transaction #{tx.id}", tx)
-    settle = timedelta(seconds=settings.MONEY_SETTLE_SECONDS)
-    if op.sent_at is not None and now - op.sent_at < settle:
+    resend_after = _resend_after(op)
+    if looked_at < resend_after:
         MoneyOperation.objects.filter(pk=op.pk).update(checked_at=now)
-        wait = (op.sent_at + settle - now).total_seconds()
-        return Finding(op, "waiting", f"absent so far; re-sent if still absent in {wait:.0f} s")
+        wait = (resend_after - now).total_seconds()
+        return Finding(op, "waiting", f"absent so far; re-sent if still absent in "
+                                      f"{max(wait, 0):.0f} s")
     send(op, actor=actor, resend=True)
-    return Finding(op, "resent", f"absent after {settle.total_seconds():.0f} s: sent again "
+    return Finding(op, "resent", f"absent after the settle time: sent again "
                                  f"({op.get_state_display().lower()})")
 
 

@@ -3,6 +3,7 @@ settles it, and OMTrader ends with exactly one transaction carrying its referenc
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from crmportal.money.reconcile import reconcile_pending
 from tests.money.conftest import MONEY_PATH, history_count, submit
 
 State = MoneyOperation.State
+HISTORY_PATH = "/api/v1/manager/accounts/{id}/transactions/history"
 
 
 
@@ -60,14 +62,35 @@ def test_absent_operation_waits_for_the_settle_time(as_user, client, omt, knobs,
     assert history_count(omt, account.id, op.reference) == 0
 
 
+def test_a_history_read_begun_before_the_settle_time_never_justifies_a_resend(
+        as_user, client, omt, knobs, pick_account, settings):
+    """The settle time is over only for a read that began after it: what lands while a slow
+    read is under way may be missing from it."""
+    settings.MONEY_SETTLE_SECONDS = 3
+    settings.OMTRADER_READ_TIMEOUT = 8.0
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, kind="status", status=503)  # nothing booked
+    op = submit(client, account.id, amount="2")
+    assert op.state == State.UNKNOWN
+    settled = op.sent_at.timestamp() + settings.MONEY_SETTLE_SECONDS
+    time.sleep(max(0.0, settled - 1.5 - time.time()))  # the read begins 1.5 s too early...
+    knobs.fault(method="GET", path=HISTORY_PATH, kind="delay", seconds=3)  # ...and ends late
+    assert [f.outcome for f in reconcile_pending()] == ["waiting"]
+    op.refresh_from_db()
+    assert op.state == State.UNKNOWN and op.attempts == 1
+    assert [f.outcome for f in reconcile_pending()] == ["resent"]
+    assert history_count(omt, account.id, op.reference) == 1
+
+
 def test_upstream_down_while_reconciling_keeps_it_unknown(as_user, client, omt, knobs,
                                                           pick_account, settings):
     as_user("backoffice")
     account = pick_account()
     knobs.fault(method="POST", path=MONEY_PATH, kind="after_status", status=500)
     op = submit(client, account.id, amount="4")
-    knobs.fault(method="GET", path="/api/v1/manager/accounts/{id}/transactions/history",
-                kind="status", status=503, count=settings.OMTRADER_RETRIES + 1)
+    knobs.fault(method="GET", path=HISTORY_PATH, kind="status", status=503,
+                count=settings.OMTRADER_RETRIES + 1)
     assert [f.outcome for f in reconcile_pending()] == ["unreachable"]
     op.refresh_from_db()
     assert op.state == State.UNKNOWN and op.attempts == 1

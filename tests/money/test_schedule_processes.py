@@ -47,14 +47,21 @@ def portal_env(simulator, **more: str) -> dict[str, str]:
             "MONEY_SETTLE_SECONDS": "0", **more}
 
 
+def deposits(portal, account_id: int, count: int, prefix: str) -> list[tuple[str, str]]:
+    """Each deposit's reference and the state its sender saw."""
+    out = portal.manage("shell", "-c", SUBMIT.format(account=account_id, count=count,
+                                                      prefix=prefix))
+    made = [tuple(line.split()) for line in out.splitlines() if line.startswith("CRM-")]
+    assert len(made) == count, out
+    return made
+
+
 def lose_replies(portal, simulator, account_id: int, faults, prefix: str) -> list[str]:
     """Operations whose replies were lost: each is unknown in the portal's database."""
     for fault in faults:
         simulator.fault(method="POST", path=MONEY_PATH, **fault)
-    out = portal.manage("shell", "-c", SUBMIT.format(account=account_id, count=len(faults),
-                                                      prefix=prefix))
-    made = [line.split() for line in out.splitlines() if line.startswith("CRM-")]
-    assert [state for _, state in made] == ["unknown"] * len(faults), out
+    made = deposits(portal, account_id, len(faults), prefix)
+    assert [state for _, state in made] == ["unknown"] * len(faults)
     return [reference for reference, _ in made]
 
 
@@ -69,6 +76,19 @@ def wait_reconciled(portal, references: list[str], timeout: float = 40.0) -> Non
     while (found := states(portal, references)) != dict.fromkeys(references, "reconciled"):
         if time.monotonic() > deadline:
             raise AssertionError(f"not reconciled within {timeout:.0f} s: {found}")
+        time.sleep(0.2)
+
+
+def audit_trail(portal, reference: str, until: str, timeout: float = 10.0) -> list[str]:
+    """The operation's audit actions, once `until` is among them (it follows the state)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with sqlite3.connect(Path(portal.workdir) / "db.sqlite3") as db:
+            actions = [action for (action,) in db.execute(
+                "SELECT action FROM audit_auditentry WHERE entity_id = ? ORDER BY id",
+                (reference,))]
+        if until in actions or time.monotonic() > deadline:
+            return actions
         time.sleep(0.2)
 
 
@@ -123,3 +143,26 @@ def test_scale_out_only_the_relay_holding_the_lock_runs_it(simulator, omt, pick_
     assert relays[0].read_log().count(STARTED) == 1
     for reference in first + second:
         assert history_count(omt, account.id, reference) == 1
+
+
+def test_a_sender_stuck_past_the_answer_deadline_is_never_doubled(simulator, omt, pick_account):
+    """The sender's request leaves after the reconciler already counts its answer as overdue
+    (as when it waited for a connection or logged in again after a 401): the reconciler looks,
+    finds nothing yet, and must not send again; the late answer changes nothing either."""
+    account = pick_account()
+    # The reconciler (daphne) counts an answer overdue after 1 + 2 + 5 = 8 s; no resend before
+    # 3 * 3 + 5 = 14 s. The sender waits up to 30 s and OMTrader books it at 11 s.
+    portal = PortalProcess(staff={"bo": ("backoffice", [])}, env=portal_env(
+        simulator, OMTRADER_CONNECT_TIMEOUT="1", OMTRADER_READ_TIMEOUT="2"))
+    try:
+        portal.start()
+        portal.env = {**portal.env, "OMTRADER_READ_TIMEOUT": "30"}  # the sender's, from now
+        simulator.fault(method="POST", path=MONEY_PATH, kind="delay", seconds=11)
+        [(reference, state)] = deposits(portal, account.id, 1, "stuck")
+        assert state == "unknown"  # the reconciler's, which took it over; not "confirmed"
+        wait_reconciled(portal, [reference])
+        actions = audit_trail(portal, reference, until="money.reconciled")
+    finally:
+        portal.stop()
+    assert history_count(omt, account.id, reference) == 1
+    assert actions == ["money.sent", "money.unknown", "money.reconciled"]
