@@ -4,6 +4,7 @@ settles it, and OMTrader ends with exactly one transaction carrying its referenc
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -12,7 +13,7 @@ from django.urls import reverse
 
 from crmportal.audit.models import AuditEntry
 from crmportal.money.models import MoneyOperation
-from crmportal.money.reconcile import reconcile_pending
+from crmportal.money.reconcile import HISTORY_PAGE, reconcile_pending
 from tests.money.conftest import MONEY_PATH, history_count, submit
 
 State = MoneyOperation.State
@@ -81,6 +82,22 @@ def test_a_history_read_begun_before_the_settle_time_never_justifies_a_resend(
     assert op.state == State.UNKNOWN and op.attempts == 1
     assert [f.outcome for f in reconcile_pending()] == ["resent"]
     assert history_count(omt, account.id, op.reference) == 1
+
+
+def test_the_reference_is_found_behind_a_full_page_of_newer_movements(as_user, client, omt,
+                                                                       knobs, pick_account):
+    """A busy account: the operation is not on the first page of its history any more."""
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, kind="after_close")
+    op = submit(client, account.id, amount="9")
+    with ThreadPoolExecutor(8) as pool:  # newer movements, made outside the portal
+        list(pool.map(lambda n: omt.transfer_money(account.id, "deposit", "1", f"busy {n}"),
+                      range(HISTORY_PAGE)))
+    assert [f.outcome for f in reconcile_pending()] == ["found"]
+    op.refresh_from_db()
+    assert op.state == State.RECONCILED and op.attempts == 1
+    assert omt.get_account(account.id).balance == account.balance + 9 + HISTORY_PAGE
 
 
 def test_upstream_down_while_reconciling_keeps_it_unknown(as_user, client, omt, knobs,
