@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from crmportal.money.actions import audit_step, move, send
+from crmportal.money.actions import send, step
 from crmportal.money.models import MoneyOperation
 from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.entities import Transaction
@@ -86,16 +86,15 @@ def find(op: MoneyOperation) -> Transaction | None:
 
 def reconcile(op: MoneyOperation, *, actor=None) -> Finding:
     if op.state == State.SENT:  # overdue: the sender stopped, or is stuck before sending
-        if move(op, (State.SENT,), state=State.UNKNOWN,
-                 unknown_since=op.unknown_since or timezone.now(),
-                 message="No answer arrived (the portal stopped while sending)."):
-            audit_step(op, "unknown", actor=actor, before=State.SENT, outcome="failed",
-                   detail="No answer arrived; reconciliation will settle it.")
+        step(op, (State.SENT,), "unknown", actor=actor, outcome="failed",
+             detail="No answer arrived; reconciliation will settle it.",
+             state=State.UNKNOWN, unknown_since=op.unknown_since or timezone.now(),
+             message="No answer arrived (the portal stopped while sending).")
     if op.state == State.APPROVED:  # stored, never sent: the process stopped in between
-        if move(op, (State.APPROVED,), state=State.NOT_SENT, resolved_at=timezone.now(),
-                message="The portal stopped before sending it; nothing was sent."):
-            audit_step(op, "not_sent", actor=actor, before=State.APPROVED, outcome="failed",
-                       detail="Stored but never sent (the portal stopped in between).")
+        step(op, (State.APPROVED,), "not_sent", actor=actor, outcome="failed",
+             detail="Stored but never sent (the portal stopped in between).",
+             state=State.NOT_SENT, resolved_at=timezone.now(),
+             message="The portal stopped before sending it; nothing was sent.")
         return Finding(op, "never sent")
     if op.state != State.UNKNOWN:
         return Finding(op, "settled")
@@ -107,12 +106,11 @@ def reconcile(op: MoneyOperation, *, actor=None) -> Finding:
         return Finding(op, "unreachable", error.message)
     now = timezone.now()
     if tx is not None:
-        if move(op, (State.UNKNOWN,), state=State.RECONCILED, transaction_id=tx.id,
-                 balance_after=tx.balance, resolved_at=now, checked_at=now,
-                 message=f"Found as OMTrader transaction #{tx.id}."):
-            audit_step(op, State.RECONCILED, actor=actor, before=State.UNKNOWN,
-                   transaction_id=tx.id, balance_after=tx.balance,
-                   detail=f"Found {op.reference} in the history as transaction #{tx.id}.")
+        step(op, (State.UNKNOWN,), State.RECONCILED, actor=actor,
+             detail=f"Found {op.reference} in the history as transaction #{tx.id}.",
+             facts={"transaction_id": tx.id, "balance_after": tx.balance},
+             state=State.RECONCILED, transaction_id=tx.id, balance_after=tx.balance,
+             resolved_at=now, checked_at=now, message=f"Found as OMTrader transaction #{tx.id}.")
         return Finding(op, "found", f"transaction #{tx.id}", tx)
     resend_after = _resend_after(op)
     if looked_at < resend_after:
