@@ -232,6 +232,9 @@ def report(omt, start_balance: dict) -> None:
                    if op.unknown_since and op.resolved_at)
     states = Counter(op.state for op in ops)
     print("  states: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
+    for op in ops:
+        if op.state in ("refused", "not_sent"):
+            print(f"    {op.reference} {op.state} (attempts {op.attempts}): {op.message}")
     print(f"  duplicates upstream: {duplicates} (goal 0)")
     print(f"  operations lost: {lost} (goal 0)")
     print(f"  still unknown after reconciliation: {unknown} (goal 0)")

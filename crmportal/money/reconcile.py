@@ -25,6 +25,9 @@ from crmportal.omtrader.errors import OMTraderError
 State = MoneyOperation.State
 HISTORY_PAGE = 1000
 LOOK_BACK = timedelta(hours=1)  # clock skew between the portal and OMTrader, and then some
+# A live process sends right after storing or approving; only database waits (SQLite's busy
+# timeout is 20 s a statement) come between. Past this, the process stopped in between.
+NEVER_SENT_AFTER = timedelta(minutes=2)
 
 
 @dataclass
@@ -36,14 +39,15 @@ class Finding:
 
 
 def pending() -> list[MoneyOperation]:
-    """Operations still to settle: unknown ones, and sent ones whose answer is overdue (a
-    portal process that died while sending leaves them so)."""
-    overdue = timezone.now() - timedelta(seconds=_answer_deadline())
+    """Operations still to settle: unknown ones, sent ones whose answer is overdue (a portal
+    process that died while sending leaves them so), and approved ones never sent."""
+    now = timezone.now()
+    overdue = now - timedelta(seconds=_answer_deadline())
+    unsent = now - NEVER_SENT_AFTER
     return list(MoneyOperation.objects.filter(
         Q(state=State.UNKNOWN) | Q(state=State.SENT, sent_at__lt=overdue)
-        | Q(state=State.APPROVED, attempts=0, created_at__lt=overdue,
-            decided_at__isnull=True)
-        | Q(state=State.APPROVED, attempts=0, decided_at__lt=overdue)).order_by("created_at"))
+        | Q(state=State.APPROVED, attempts=0, created_at__lt=unsent, decided_at__isnull=True)
+        | Q(state=State.APPROVED, attempts=0, decided_at__lt=unsent)).order_by("created_at"))
 
 
 def _one_call() -> float:

@@ -155,6 +155,10 @@ def test_an_operation_stored_but_never_sent_ends_not_sent(as_user, client, omt, 
     account = pick_account()
     op = do_submit_operation(account, omt.get_client(account.client_id), "credit_in",
                              Decimal("1"), "", "t-stuck", actor=backoffice)
+    # As if a busy database held the approving process for 30 s: it may still send.
+    MoneyOperation.objects.filter(pk=op.pk).update(
+        state=State.APPROVED, decided_at=timezone.now() - timedelta(seconds=30))
+    assert reconcile_pending() == []
     # As if the portal had stopped between the approval and the send.
     MoneyOperation.objects.filter(pk=op.pk).update(
         state=State.APPROVED, decided_at=timezone.now() - timedelta(minutes=5))
