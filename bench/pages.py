@@ -495,6 +495,7 @@ def _medians(portal, session, reviewer, busy: int, loads: int, rtt: float,
             ("account list, filters + sort", session, "/accounts/",
              {"group": 6, "positions": "yes", "sort": "-balance"}, 1.3)]
     if with_360:
+        rows.append((f"client edit (client {busy})", session, f"/clients/{busy}/edit/", {}, 1.5))
         rows.append((f"client 360 (client {busy}, busiest)", session, f"/clients/{busy}/",
                      {}, 1.5))
         rows.append(("account page (account 1)", session, "/accounts/1/", {}, 1.5))

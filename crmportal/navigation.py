@@ -44,4 +44,6 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    if getattr(request, "second_factor_pending", False):  # set by SecondFactorMiddleware
+        return {"nav_areas": [], "staff_role": role_of(user), "second_factor_pending": True}
     return {"nav_areas": areas_for(user, request.path), "staff_role": role_of(user)}

@@ -21,6 +21,26 @@ def positive_int(raw: str | None, default: int, maximum: int | None = None) -> i
     return min(value, maximum) if maximum is not None else value
 
 
+class Row(dict):
+    """One row of a list page, from a `.values()` query: templates read it by key, code by
+    attribute (`row.id`, `row.url = ...`). Django's templates try a key before an attribute,
+    so a model instance per row cost a failed lookup per cell, and building it cost more."""
+
+    def __getattr__(self, name: str):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    __setattr__ = dict.__setitem__
+
+
+def as_rows(page: Page) -> Page:
+    """Read the page's `.values()` dicts once, as Rows (evaluates the page's query)."""
+    page.object_list = [Row(values) for values in page.object_list]
+    return page
+
+
 @dataclass
 class Paged:
     page: Page

@@ -20,7 +20,7 @@ import asyncio
 import logging
 import os
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -59,25 +59,23 @@ async def tick() -> None:
 def _sync_due(now: datetime) -> bool:
     hour, _, minute = settings.SYNC_CLIENTS_AT.partition(":")
     due = now.replace(hour=int(hour), minute=int(minute or 0), second=0, microsecond=0)
-    if _state["synced_on"] is None:  # started after tonight's time: first run tomorrow
-        _state["synced_on"] = now.date() if now >= due else None
-        return False
+    if _state["synced_on"] is None:  # the first look: started after tonight's time, the
+        # first run is tomorrow night; started before it, tonight
+        _state["synced_on"] = now.date() - timedelta(days=0 if now >= due else 1)
     return now >= due and _state["synced_on"] != now.date()
 
 
 def _reconcile() -> None:
     from crmportal.money.actions import expire_requests  # noqa: PLC0415 - apps are ready now
-    from crmportal.money.models import MoneyOperation  # noqa: PLC0415
     from crmportal.money.reconcile import reconcile_pending  # noqa: PLC0415
 
     close_old_connections()
     try:
         expire_requests()
-        open_states = (MoneyOperation.State.UNKNOWN, MoneyOperation.State.SENT)
-        if MoneyOperation.objects.filter(state__in=open_states).exists():
-            for finding in reconcile_pending():
-                log.info("reconcile %s: %s %s", finding.operation.reference, finding.outcome,
-                         finding.detail)
+        # One indexed query selects what is due (unknown, overdue, stored but never sent).
+        for finding in reconcile_pending():
+            log.info("reconcile %s: %s %s", finding.operation.reference, finding.outcome,
+                     finding.detail)
     finally:
         close_old_connections()
 

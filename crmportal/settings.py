@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # Django's form templates, for FORM_RENDERER below
     "channels",
     "django_htmx",
     "template_partials",
@@ -111,6 +112,10 @@ TEMPLATES = [
     },
 ]
 
+# Form widgets render through TEMPLATES, so templates/django/forms/ can replace a widget's
+# template (the select, with its options written inline).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
@@ -119,7 +124,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions serialize writers up front, so the audit chain never forks.
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (conn_max_age above) as with PostgreSQL: a new SQLite connection
+    # per request cost 12% of the client list's CPU (bench/pages.py --throughput).
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -8,11 +8,9 @@ from typing import Any
 
 from crmportal.accounts import index
 from crmportal.accounts.forms import PASSWORDS, SECRET, initial_of
-from crmportal.audit.log import record
-from crmportal.clients.actions import _outcome
+from crmportal.audit.writes import audited
 from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.entities import TradingAccount
-from crmportal.omtrader.errors import OMTraderError
 
 
 def redact(values: dict[str, Any]) -> dict[str, Any]:
@@ -20,27 +18,15 @@ def redact(values: dict[str, Any]) -> dict[str, Any]:
             for name, value in values.items()}
 
 
-def _audited(action: str, call, *, actor, entity_id: Any = "", before=None, after=None,
-             detail: str = ""):
-    """Run the upstream call and record the entry, whatever happens."""
-    try:
-        result = call()
-    except OMTraderError as error:
-        outcome, message = _outcome(error)
-        record(action, actor=actor, entity_type="account", entity_id=entity_id,
-               before=before, after=after, outcome=outcome,
-               detail=f"{detail} {message}".strip())
-        raise
-    new_id = getattr(result, "id", None) or entity_id
-    record(action, actor=actor, entity_type="account", entity_id=new_id, before=before,
-           after=after, detail=detail)
-    return result
+def _audited(action: str, call, **entry):
+    return audited(action, call, entity_type="account", **entry)
 
 
 def do_create_account(client_id: int, values: dict[str, Any], *, actor) -> TradingAccount:
     values = {**values, "client_id": client_id}
     account = _audited("account.create", lambda: get_omtrader().create_account(values),
-                       actor=actor, after=redact(values), detail=f"for client #{client_id}")
+                       actor=actor, group_id=values.get("group_id"), after=redact(values),
+                       detail=f"for client #{client_id}")
     index.store(account)
     return account
 
@@ -51,7 +37,8 @@ def do_update_account(account: TradingAccount, changes: dict[str, Any], *,
     before = {name: current.get(name) for name in changes if name not in PASSWORDS}
     updated = _audited("account.update",
                        lambda: get_omtrader().update_account(account.id, changes),
-                       actor=actor, entity_id=account.id, before=before, after=redact(changes))
+                       actor=actor, group_id=account.group_id, entity_id=account.id,
+                       before=before, after=redact(changes))
     index.store(updated)
     return updated
 
@@ -63,7 +50,8 @@ def do_reset_password(account: TradingAccount, which: str, password: str, *,
     label = "main" if which == "user_password" else "investor"
     return _audited("account.password_reset",
                     lambda: get_omtrader().update_account(account.id, {which: password}),
-                    actor=actor, entity_id=account.id, after={which: SECRET},
+                    actor=actor, group_id=account.group_id, entity_id=account.id,
+                    after={which: SECRET},
                     detail=f"The {label} password was reset.")
 
 
@@ -72,5 +60,5 @@ def do_delete_account(account: TradingAccount, *, actor) -> None:
               "username": account.username, "currency": account.currency,
               "balance": account.balance, "credit": account.credit}
     _audited("account.delete", lambda: get_omtrader().delete_account(account.id),
-             actor=actor, entity_id=account.id, before=before)
+             actor=actor, group_id=account.group_id, entity_id=account.id, before=before)
     index.forget(account.id)

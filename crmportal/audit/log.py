@@ -46,6 +46,8 @@ def _plain(value: Any) -> Any:
 
 def entry_hash(entry: AuditEntry) -> str:
     content = {name: getattr(entry, name) for name in HASHED_FIELDS}
+    if entry.group_id is not None:  # hashed when set; entries written before it keep theirs
+        content["group_id"] = entry.group_id
     content["created_at"] = entry.created_at.isoformat()
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -61,6 +63,7 @@ def record(
     actor=None,
     entity_type: str = "",
     entity_id: Any = "",
+    group_id: int | None = None,
     before: Any = None,
     after: Any = None,
     outcome: str = AuditEntry.Outcome.OK,
@@ -83,6 +86,7 @@ def record(
         action=action,
         entity_type=entity_type,
         entity_id=str(entity_id if entity_id is not None else ""),
+        group_id=group_id,
         before=_plain(before),
         after=_plain(after),
         outcome=str(outcome),

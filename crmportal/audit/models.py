@@ -10,7 +10,8 @@ class AuditEntry(models.Model):
     class Outcome(models.TextChoices):
         OK = "ok", "Succeeded"
         REJECTED = "rejected", "Rejected upstream"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Failed"  # the outcome is unknown: it may have been applied
+        NOT_APPLIED = "not_applied", "Not applied"
         DENIED = "denied", "Denied"
 
     created_at = models.DateTimeField(db_index=True)
@@ -22,6 +23,9 @@ class AuditEntry(models.Model):
     action = models.CharField(max_length=64, db_index=True)
     entity_type = models.CharField(max_length=32, blank=True, db_index=True)
     entity_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # The OMTrader group the entry is about (an account's, a money operation's, a group's own),
+    # so the audit page can show it by group scope; empty for staff, sign-in and system entries.
+    group_id = models.IntegerField(null=True, blank=True, db_index=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.OK)

@@ -18,23 +18,27 @@ from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
 from crmportal.staff.scope import group_scope
 
-# Entries about clients (and, as the areas come, trading accounts) are shown by group scope;
-# every other entry (staff, sign-ins, refusals, system) only to members who manage staff.
+# Entries about clients and accounts, and every entry tagged with an OMTrader group (money
+# operations, groups, commissions, group symbols), are shown by group scope; every other entry
+# (staff, sign-ins, refusals, system) only to members who manage staff.
 SCOPED_ENTITY_TYPES = ("client", "account")
 
 
 def _entries_for(user):
     """The audit entries this member may read."""
     entries = AuditEntry.objects.order_by("-id")
-    about_clients = Q(entity_type__in=SCOPED_ENTITY_TYPES)
-    if not group_scope(user).all:
+    scope = group_scope(user)
+    scoped = Q(entity_type__in=SCOPED_ENTITY_TYPES) | Q(group_id__isnull=False)
+    in_scope = scoped
+    if not scope.all:
         visible = index.visible_to(user).annotate(text_id=Cast("id", CharField()))
-        about_clients = Q(entity_type="client", entity_id__in=visible.values("text_id"))
         accounts = account_index.visible_to(user).annotate(text_id=Cast("id", CharField()))
-        about_clients |= Q(entity_type="account", entity_id__in=accounts.values("text_id"))
+        in_scope = (Q(entity_type="client", entity_id__in=visible.values("text_id"))
+                    | Q(entity_type="account", entity_id__in=accounts.values("text_id"))
+                    | Q(group_id__in=sorted(scope.ids)))
     if user.has_perm("staff.manage_staff"):
-        return entries.filter(about_clients | ~Q(entity_type__in=SCOPED_ENTITY_TYPES))
-    return entries.filter(about_clients)
+        return entries.filter(in_scope | ~scoped)
+    return entries.filter(in_scope)
 
 
 @require_GET

@@ -13,17 +13,14 @@ from django.utils import timezone
 
 from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
+from crmportal.audit.writes import audited, outcome_of
 from crmportal.clients import index, kyc
 from crmportal.clients.fields import redact
 from crmportal.clients.forms import initial_of
 from crmportal.clients.models import KycReview
 from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.entities import Client
-from crmportal.omtrader.errors import Forbidden, NotFound, OMTraderError, Rejected, Unauthorized
-
-MAYBE_APPLIED = "OMTrader did not answer; the change may or may not have been applied."
-NOT_APPLIED = "OMTrader could not be reached; the change was not applied."
-
+from crmportal.omtrader.errors import OMTraderError
 
 
 class FourEyesRefused(Exception):
@@ -32,58 +29,28 @@ class FourEyesRefused(Exception):
         self.message = message
 
 
-def _outcome(error: OMTraderError) -> tuple[str, str]:
-    """The audit outcome of a failed write: refused when OMTrader answered no (4xx), failed
-    otherwise; the detail says whether it may have been applied."""
-    if isinstance(error, (Rejected, Forbidden, Unauthorized, NotFound)):
-        return AuditEntry.Outcome.REJECTED, error.message
-    if error.maybe_applied:
-        return AuditEntry.Outcome.FAILED, f"{MAYBE_APPLIED} ({error.message})"
-    return AuditEntry.Outcome.FAILED, f"{NOT_APPLIED} ({error.message})"
-
-
 def do_create_client(values: dict[str, Any], *, actor) -> Client:
-    try:
-        client = get_omtrader().create_client(values)
-    except OMTraderError as error:
-        outcome, detail = _outcome(error)
-        record("client.create", actor=actor, entity_type="client", after=redact(values),
-               outcome=outcome, detail=detail)
-        raise
+    client = audited("client.create", lambda: get_omtrader().create_client(values),
+                     actor=actor, entity_type="client", after=redact(values))
     index.store(client)
-    record("client.create", actor=actor, entity_type="client", entity_id=client.id,
-           after=redact(values))
     return client
 
 
 def do_update_client(client: Client, changes: dict[str, Any], *, actor) -> Client:
     current = initial_of(client, may_see_sensitive=True)
     before = redact({name: current.get(name) for name in changes})
-    try:
-        updated = get_omtrader().update_client(client.id, changes)
-    except OMTraderError as error:
-        outcome, detail = _outcome(error)
-        record("client.update", actor=actor, entity_type="client", entity_id=client.id,
-               before=before, after=redact(changes), outcome=outcome, detail=detail)
-        raise
+    updated = audited("client.update", lambda: get_omtrader().update_client(client.id, changes),
+                      actor=actor, entity_type="client", entity_id=client.id, before=before,
+                      after=redact(changes))
     index.store(updated)
-    record("client.update", actor=actor, entity_type="client", entity_id=client.id,
-           before=before, after=redact(changes))
     return updated
 
 
 def do_delete_client(client: Client, *, actor) -> None:
     before = redact(index.record_of(client))
-    try:
-        get_omtrader().delete_client(client.id)
-    except OMTraderError as error:
-        outcome, detail = _outcome(error)
-        record("client.delete", actor=actor, entity_type="client", entity_id=client.id,
-               before=before, outcome=outcome, detail=detail)
-        raise
+    audited("client.delete", lambda: get_omtrader().delete_client(client.id), actor=actor,
+            entity_type="client", entity_id=client.id, before=before)
     index.forget(client.id)
-    record("client.delete", actor=actor, entity_type="client", entity_id=client.id,
-           before=before)
 
 
 def do_decide_kyc(client: Client, decision: str, reason_code: str = "", note: str = "", *,
@@ -121,7 +88,7 @@ def do_decide_kyc(client: Client, decision: str, reason_code: str = "", note: st
     try:
         updated = omt.update_client(client.id, changes)
     except OMTraderError as error:
-        outcome, message = _outcome(error)
+        outcome, message = outcome_of(error)
         review.upstream_outcome, review.upstream_message = outcome, message
         review.save()
         record(action, actor=actor, entity_type="client", entity_id=client.id,

@@ -101,8 +101,8 @@ def four_eyes_blocked(user, client_ids) -> set[int]:
 def _own_identity_edits(user, client_ids) -> dict[int, AuditEntry]:
     """Per client, the member's newest identity or document edit since the client's last KYC
     decision that OMTrader accepted: edits that succeeded and those whose outcome is unknown
-    (they may have been applied upstream). Only edits OMTrader refused outright do not count,
-    and a later edit by someone else does not lift it."""
+    (they may have been applied upstream). Edits OMTrader refused or never received (outcome
+    not applied) do not count, and a later edit by someone else does not lift it."""
     ids = [int(i) for i in client_ids]
     decided = dict(KycReview.objects.filter(client_id__in=ids,
                                             upstream_outcome=KycReview.Outcome.OK)

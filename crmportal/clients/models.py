@@ -106,6 +106,7 @@ class KycReview(models.Model):
         OK = "ok", "Written to OMTrader"
         REJECTED = "rejected", "Refused by OMTrader"
         FAILED = "failed", "OMTrader did not answer"
+        NOT_APPLIED = "not_applied", "OMTrader not reached"
 
     client_id = models.BigIntegerField()
     decision = models.CharField(max_length=16, choices=Decision.choices)

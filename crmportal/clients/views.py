@@ -3,6 +3,7 @@ the KYC queue with its decisions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -15,8 +16,11 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_format
+from django.template.defaultfilters import floatformat, linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
@@ -49,7 +53,7 @@ from crmportal.omtrader.concurrent import gather
 from crmportal.omtrader.entities import Client, Group, TradingAccount
 from crmportal.omtrader.enums import table
 from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected, Unavailable
-from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
+from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, as_rows, paginate
 from crmportal.staff.scope import (
     ClientScope,
     client_scope,
@@ -121,11 +125,19 @@ def _client_type_groups(omt) -> list[Group]:
             if g.group_type is None or g.group_type.code == 0]
 
 
-def _decorate(rows, names: dict[int, str]) -> None:
-    """Labels for an index page's codes (rows are evaluated once by the paginator)."""
+# What a list row of clients shows (the KYC queue adds its own), read as values: no model
+# instance per row.
+ROW_FIELDS = ("id", "first_name", "middle_name", "family_name", "status", "kyc_status", "type",
+              "email", "mobile", "country", "manager_id", "preferred_group", "accounts",
+              "created_at")
+
+
+def _decorate(page, names: dict[int, str]) -> None:
+    """Names, links and labels for a page of index rows (`.values(*ROW_FIELDS, ...)`)."""
     statuses, types = table("ModelClientStatus"), table("ModelClientType")
     base = reverse("clients-list-clients")  # a client's page is <list>/<id>/
-    for row in rows:
+    for row in as_rows(page):
+        row.name = " ".join(n for n in (row.first_name, row.middle_name, row.family_name) if n)
         row.url = f"{base}{row.id}/"
         row.status_label = statuses.get(row.status, "—") if row.status is not None else "—"
         row.status_badge = STATUS_BADGES.get(row.status, "muted")
@@ -161,7 +173,7 @@ def client_list(request: HttpRequest) -> HttpResponse:
     form, rows, notices = _filtered(request, request.GET)
     omt = get_omtrader()
     freshness = index.ensure_fresh(omt)
-    paged = paginate(rows.defer("record", "search_text"), request.GET)
+    paged = paginate(rows.values(*ROW_FIELDS), request.GET)
     notices += paged.notices
     page, size = paged.page, paged.size
     names = _group_names(omt)
@@ -291,9 +303,13 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "client": client,
         "sections": _sections(client, names, sensitive, _people(omt, client)),
         "accounts": [(a, names.get(a.group_id, f"#{a.group_id}")) for a in accounts],
-        "hidden_accounts": seen.hidden_accounts,
-        "account_ids": [a.id for a in accounts],
-        "group_ids": sorted({a.group_id for a in accounts if a.group_id is not None}),
+        "accounts_note": _hidden_note(seen.hidden_accounts),
+        "positions_data": [
+            ("client-id", client.id),
+            ("account-ids", ",".join(str(a.id) for a in accounts)),
+            ("group-ids", ",".join(map(str, sorted({a.group_id for a in accounts
+                                                     if a.group_id is not None})))),
+        ],
         "positions": [(p, currency.get(p.account_id, ""), p.symbol or codes.get(p.symbol_id, ""),
                        digits.get(p.account_id))
                       for p in in_scope(overview.positions, seen.account_ids)],
@@ -324,6 +340,12 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
 
 PANEL_NAMES = {"positions": "Open positions", "deals": "Recent deals",
                "transactions": "Money movements"}
+
+
+def _hidden_note(hidden: int) -> str:
+    if not hidden:
+        return ""
+    return f"{hidden} more account{'s' if hidden != 1 else ''} in groups outside your scope."
 
 
 def _audit_trail(client_id: int) -> list[AuditEntry]:
@@ -376,9 +398,29 @@ def _sections(client: Client, names: dict[int, str], sensitive: bool,
             elif field.name in PEOPLE and value is not None:
                 value = f"OMTrader user #{value}"
             rows.append({"label": field.label, "value": value, "kind": field.kind,
-                         "masked": masked, "name": field.name})
+                         "masked": masked, "name": field.name,
+                         "shown": _shown(value, field.kind, masked)})
         sections.append((key, title, rows))
     return sections
+
+
+def _shown(value, kind: str, masked: bool):
+    """A field's value as the page writes it, formatted once here rather than by a chain of
+    conditions per field in the template; None when nothing is on file."""
+    if value is None or value == "":
+        return None
+    if masked:
+        return value
+    if kind in ("date", "datetime"):
+        return date_format(template_localtime(value),
+                           "Y-m-d" if kind == "date" else "Y-m-d H:i:s")
+    if kind == "money":
+        return floatformat(value, "2g")
+    if kind == "manager":
+        return f"Manager #{value}"
+    if kind == "long":
+        return linebreaksbr(value, autoescape=True)
+    return value
 
 
 # -- create, edit, delete ----------------------------------------------------------------------
@@ -392,18 +434,25 @@ def _form_options(request: HttpRequest) -> dict:
     }
 
 
+def _written(form: ClientForm, write: Callable[[], Client]) -> Client | None:
+    """The client a write returned; None when it failed, with why on the form: OMTrader's
+    refusal on the fields it names, any other failure as what happened to the change."""
+    try:
+        return write()
+    except Rejected as error:
+        form.add_upstream_errors(error.field_errors, error.message)
+    except OMTraderError as error:
+        form.add_error(None, failed_write(error))
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 @permission_required("staff.change_clients", raise_exception=True)
 def client_create(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None, **_form_options(request))
     if request.method == "POST" and form.is_valid():
-        try:
-            client = do_create_client(form.values(), actor=request.user)
-        except Rejected as error:
-            form.add_upstream_errors(error.field_errors, error.message)
-        except OMTraderError as error:
-            form.add_error(None, failed_write(error))
-        else:
+        client = _written(form, lambda: do_create_client(form.values(), actor=request.user))
+        if client is not None:
             messages.success(request, f"Client #{client.id} {client.name} was created.")
             return redirect("clients-show-client", client_id=client.id)
     return render(request, "clients/client_form.html", {"form": form, "client": None})
@@ -425,17 +474,11 @@ def client_edit(request: HttpRequest, client_id: int) -> HttpResponse:
         elif not (changes := form.changes()):
             messages.info(request, "Nothing was changed.")
             return redirect("clients-show-client", client_id=client.id)
-        else:
-            try:
-                do_update_client(client, changes, actor=request.user)
-            except Rejected as error:
-                form.add_upstream_errors(error.field_errors, error.message)
-            except OMTraderError as error:
-                form.add_error(None, failed_write(error))
-            else:
-                labels = ", ".join(form.fields[name].label.lower() for name in changes)
-                messages.success(request, f"Saved: {labels}.")
-                return redirect("clients-show-client", client_id=client.id)
+        elif _written(form, lambda: do_update_client(client, changes,
+                                                     actor=request.user)) is not None:
+            labels = ", ".join(form.fields[name].label.lower() for name in changes)
+            messages.success(request, f"Saved: {labels}.")
+            return redirect("clients-show-client", client_id=client.id)
     return render(request, "clients/client_form.html", {"form": form, "client": client})
 
 
@@ -471,7 +514,7 @@ def _queue_context(request: HttpRequest, query) -> dict:
         notices.append(f"There is no list “{view[:30]}”; showing the clients waiting.")
         view = "waiting"
     freshness = index.ensure_fresh(get_omtrader())
-    visible = index.visible_to(request.user).defer("search_text")
+    visible = index.visible_to(request.user).values(*ROW_FIELDS, "expiry_date", "record")
     today = timezone.localdate()
     horizon = today + timedelta(days=settings.KYC_REKYC_DAYS)
     lists = {

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from crmportal.audit.log import record
-from crmportal.clients.actions import _outcome as outcome_of
+from crmportal.audit.writes import audited, outcome_of
 from crmportal.groups.forms import initial_of
 from crmportal.groups.tree import forget_figures
 from crmportal.omtrader.client import get_omtrader
@@ -17,20 +17,9 @@ from crmportal.omtrader.entities import Commission, Group, GroupSymbol
 from crmportal.omtrader.errors import OMTraderError
 
 
-def _audited(action: str, entity_type: str, entity_id: Any, write: Callable[[], Any], *,
-             actor, before: Any = None, after: Any = None, detail: str = "") -> Any:
-    try:
-        result = write()
-    except OMTraderError as error:
-        outcome, message = outcome_of(error)
-        record(action, actor=actor, entity_type=entity_type, entity_id=entity_id, before=before,
-               after=after, outcome=outcome, detail=f"{detail} {message}".strip())
-        raise
-    if entity_id in ("", None) and hasattr(result, "id"):
-        entity_id = result.id
-    record(action, actor=actor, entity_type=entity_type, entity_id=entity_id, before=before,
-           after=after, detail=detail)
-    return result
+def _audited(action: str, entity_type: str, entity_id: Any, write: Callable[[], Any],
+             **entry) -> Any:
+    return audited(action, write, entity_type=entity_type, entity_id=entity_id, **entry)
 
 
 def do_update_group(group: Group, changes: dict[str, Any], *, actor, detail: str = "") -> Group:
@@ -41,7 +30,8 @@ def do_update_group(group: Group, changes: dict[str, Any], *, actor, detail: str
     try:
         return _audited("group.update", "group", group.id,
                         lambda: omt.update_group(group.id, changes),
-                        actor=actor, before=before, after=changes, detail=detail)
+                        actor=actor, group_id=group.id, before=before, after=changes,
+                        detail=detail)
     finally:
         forget_figures(omt)  # new levels may have stopped accounts out
 
@@ -60,21 +50,22 @@ def do_create_commission(group: Group, values: dict[str, Any], *, actor) -> Comm
     values = {"group_id": group.id, **values}
     return _audited("commission.create", "commission", "",
                     lambda: get_omtrader().create_commission(values),
-                    actor=actor, after=values, detail=f"group {group.id}")
+                    actor=actor, group_id=group.id, after=values, detail=f"group {group.id}")
 
 
 def do_update_commission(commission: Commission, values: dict[str, Any], *,
                          actor) -> Commission:
     return _audited("commission.update", "commission", commission.id,
                     lambda: get_omtrader().update_commission(commission.id, values),
-                    actor=actor, before=commission_values(commission), after=values,
+                    actor=actor, group_id=commission.group_id,
+                    before=commission_values(commission), after=values,
                     detail=f"group {commission.group_id}")
 
 
 def do_delete_commission(commission: Commission, *, actor) -> None:
     _audited("commission.delete", "commission", commission.id,
              lambda: get_omtrader().delete_commission(commission.id),
-             actor=actor, before=commission_values(commission),
+             actor=actor, group_id=commission.group_id, before=commission_values(commission),
              detail=f"group {commission.group_id}")
 
 
@@ -84,7 +75,7 @@ def do_update_group_symbol(row: GroupSymbol, changes: dict[str, Any], *, actor) 
         before["trade_level"] = before["trade_level"].code
     return _audited("group_symbol.update", "group_symbol", row.id,
                     lambda: get_omtrader().update_group_symbol(row.id, changes),
-                    actor=actor, before=before, after=changes,
+                    actor=actor, group_id=row.group_id, before=before, after=changes,
                     detail=f"group {row.group_id}, {row.symbol}")
 
 
@@ -109,12 +100,14 @@ def do_set_enabled(rows: Sequence[GroupSymbol], enabled: bool, *,
         if isinstance(result, OMTraderError):
             outcome, message = outcome_of(result)
             record("group_symbol.update", actor=actor, entity_type="group_symbol",
-                   entity_id=row.id, before={"enabled": row.enabled}, after=after,
+                   entity_id=row.id, group_id=row.group_id, before={"enabled": row.enabled},
+                   after=after,
                    outcome=outcome, detail=f"{detail} {message}")
             failed.append((row, result))
         else:
             record("group_symbol.update", actor=actor, entity_type="group_symbol",
-                   entity_id=row.id, before={"enabled": row.enabled}, after=after,
+                   entity_id=row.id, group_id=row.group_id, before={"enabled": row.enabled},
+                   after=after,
                    detail=detail)
             done.append(result)
     return done, failed

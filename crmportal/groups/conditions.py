@@ -1,7 +1,7 @@
 """A group's settings (docs/omtrader-api.md §6.3), once: label and kind of each, which the
 edit form may write, and where each effective value comes from.
 
-Inheritance (REFERENCE §6.3: "roots override children, children inherit defaults and may
+Inheritance (docs/omtrader-api.md §6.3: "roots override children, children inherit defaults and may
 customise where allowed"): a group *sets* a value when OMTrader gives one for it; a group
 that gives none (null) inherits it from the nearest ancestor that sets it, up to its root.
 Switches (bool) always arrive as true/false, so a group always sets them. A value set by a

@@ -1,8 +1,9 @@
 """Commission codes and tiers: how a tier reads, which tier a volume falls in, the fee.
 
-OMTrader documents none of the commission codes (REFERENCE §6.4, §7). The ones below are the
-simulator's (simulator/README.md, "Commission codes"), which the portal takes as the meaning
-until OMTrader's own are known; any other code is shown as its number, with a note.
+OMTrader documents none of the commission codes (docs/omtrader-api.md §6.4, §7, §11.4). The
+ones below are the simulator's (simulator/README.md, "Commission codes"), which the portal takes
+as the meaning until OMTrader's own are known; any other code is shown as its number, with a
+note.
 """
 
 from __future__ import annotations

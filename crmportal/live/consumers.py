@@ -56,6 +56,7 @@ from django.conf import settings
 
 from crmportal.audit import tally
 from crmportal.live import publish, render, sockets
+from crmportal.live.client_reads import client_with_accounts, shared_client_with_accounts
 from crmportal.live.embedded import ensure_embedded_relay
 from crmportal.live.publish import BROADCAST, member_audience, unpack
 from crmportal.live.render import KINDS, Scope, Status, kind_of
@@ -193,7 +194,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if client is not None:
             allowed = await _access(user, "staff.view_clients")
             try:
-                return await asyncio.to_thread(_client_view, user, client)
+                return await asyncio.to_thread(_client_view, user, client,
+                                               shared=current is not None)
             except OMTraderError:
                 if current is None:
                     raise
@@ -473,16 +475,14 @@ def _access(user, permission: str) -> frozenset[int] | None:
     return group_scope(user).limit
 
 
-def _client_view(user, client_id: int) -> Watch:
-    """The client panel: visible by the scope rule, joining only its accounts in scope."""
-    from crmportal.omtrader.client import get_omtrader
-
-    omt = get_omtrader()
+def _client_view(user, client_id: int, *, shared: bool = False) -> Watch:
+    """The client panel: visible by the scope rule, joining only its accounts in scope
+    (`shared`: a re-check, which may take another panel's recent read of the client)."""
+    read = shared_client_with_accounts if shared else client_with_accounts
     try:
-        client = omt.get_client(client_id)
+        client, accounts = read(client_id)
     except NotFound:
         raise Refused(f"client {client_id} does not exist") from None
-    accounts = list(omt.iter_all(omt.list_accounts, client_id=client_id))
     seen = client_scope(user, client, accounts)
     if not seen.visible:
         raise Refused(f"client {client_id} is outside the member's groups")

@@ -56,7 +56,7 @@ def _facts(op: MoneyOperation, **extra: Any) -> dict[str, Any]:
 def audit_step(op: MoneyOperation, action: str, *, actor, before: str | None = None,
            outcome: str = AuditEntry.Outcome.OK, detail: str = "", **extra: Any) -> None:
     record(f"money.{action}", actor=actor, actor_username="" if actor else SYSTEM,
-           entity_type=ENTITY, entity_id=op.reference,
+           entity_type=ENTITY, entity_id=op.reference, group_id=op.group_id,
            before={"state": before} if before else None, after=_facts(op, **extra),
            outcome=outcome, detail=detail)
 
@@ -97,8 +97,8 @@ def do_submit_operation(account: TradingAccount, client: Client | None, kind: st
     reason = denial(account, client, kind, amount, actor)
     if reason:
         record("money.refuse", actor=actor, entity_type="account", entity_id=account.id,
-               after={"type": kind, "amount": amount}, outcome=AuditEntry.Outcome.DENIED,
-               detail=reason)
+               group_id=account.group_id, after={"type": kind, "amount": amount},
+               outcome=AuditEntry.Outcome.DENIED, detail=reason)
         raise Refused(reason)
     op = _store(account, kind, amount, comment, token, actor)
     if op.state == State.REQUESTED:
@@ -143,7 +143,8 @@ def _store(account: TradingAccount, kind: str, amount: Decimal, comment: str, to
             earlier = MoneyOperation.objects.filter(token=token).first()
             if earlier is not None:
                 record("money.refuse", actor=actor, entity_type=ENTITY,
-                       entity_id=earlier.reference, outcome=AuditEntry.Outcome.DENIED,
+                       entity_id=earlier.reference, group_id=earlier.group_id,
+                       outcome=AuditEntry.Outcome.DENIED,
                        detail="The same confirm page was submitted again; nothing was sent.")
                 raise Reused(earlier) from None
     raise Refused("The portal could not give this operation a unique reference; try again.")
@@ -241,7 +242,7 @@ def _decide(op: MoneyOperation, state: str, reason: str, actor) -> MoneyOperatio
     verb = "approve" if state == State.APPROVED else "reject"
     if blocker:
         record(f"money.{verb}", actor=actor, entity_type=ENTITY, entity_id=op.reference,
-               outcome=AuditEntry.Outcome.DENIED, detail=blocker)
+               group_id=op.group_id, outcome=AuditEntry.Outcome.DENIED, detail=blocker)
         raise Refused(blocker)
     now = timezone.now()
     if not step(op, (State.REQUESTED,), state, actor=actor, detail=reason.strip(),

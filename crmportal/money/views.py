@@ -139,7 +139,7 @@ def operation_confirm(request: HttpRequest, account_id: int) -> HttpResponse:
         data = tokens.read(request.POST.get("token", ""), request.user, account.id)
     except tokens.BadToken as error:
         record("money.refuse", actor=request.user, entity_type="account", entity_id=account.id,
-               outcome=AuditEntry.Outcome.DENIED, detail=str(error))
+               group_id=account.group_id, outcome=AuditEntry.Outcome.DENIED, detail=str(error))
         return _form_page(request, account, form, error=str(error), status=400)
     form = OperationForm(initial={"type": data["t"], "amount": data["m"], "comment": data["c"]},
                          digits=_digits(account), currency=account.currency)

@@ -265,10 +265,11 @@ class OMTraderClient:
     # Cached reference data
 
     def groups_cached(self) -> list[Group]:
-        return self.cache.get_or_fetch("groups", self.list_groups, self.config.cache_ttl)
+        # A copy of the list: the process shares its copy between requests (cache.py).
+        return list(self.cache.get_or_fetch("groups", self.list_groups, self.config.cache_ttl))
 
     def symbols_cached(self) -> list[Symbol]:
-        return self.cache.get_or_fetch("symbols", self.list_symbols, self.config.cache_ttl)
+        return list(self.cache.get_or_fetch("symbols", self.list_symbols, self.config.cache_ttl))
 
     def symbols_by_id(self) -> dict[int, Symbol]:
         return {symbol.id: symbol for symbol in self.symbols_cached()}

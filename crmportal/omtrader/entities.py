@@ -70,6 +70,17 @@ class _Wire:
     def from_wire(cls, data: Any):
         return build(cls, data)
 
+    def __getitem__(self, name: str) -> Any:
+        """`record["field"]` as `record.field`: Django's templates try a key before an
+        attribute, and without this every `{{ deal.price }}` in a table paid for a failed
+        lookup first (a third of a cell's cost)."""
+        if not isinstance(name, str):
+            raise TypeError(f"{type(self).__name__} fields are named, not numbered")
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):

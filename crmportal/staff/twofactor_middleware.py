@@ -25,6 +25,7 @@ class SecondFactorMiddleware:
                 target = self._target(request, has_device(user))
                 if target is not None:
                     return stepup.redirect(request, target)
+                request.second_factor_pending = True  # the page offers no way elsewhere
         return self.get_response(request)
 
     @staticmethod

@@ -342,8 +342,8 @@ def account_statement(request: HttpRequest, account_id: int) -> HttpResponse:
 
 def _statement_csv(request, built, start: date, end: date) -> StreamingHttpResponse:
     record("trading.statement_export", request=request, entity_type="account",
-           entity_id=built.account.id, after={"from": str(start), "to": str(end),
-                                              "rows": len(built.lines)},
+           entity_id=built.account.id, group_id=built.account.group_id,
+           after={"from": str(start), "to": str(end), "rows": len(built.lines)},
            detail=f"Statement of account {built.account.id}, {start} to {end}, as CSV")
     zone = timezone.get_current_timezone()
     header = ["Time", "Type", "Deal", "Symbol", "Side", "Volume", "Price", "P/L", "Commission",

@@ -200,6 +200,7 @@ def test_edit_moves_group_and_leverage_with_before_and_after(client, backoffice,
     assert (fresh.group_id, fresh.leverage) == (7, 50)
     entry = AuditEntry.objects.filter(action="account.update").latest("id")
     assert entry.before["group_id"] == GROUP and entry.after["group_id"] == 7
+    assert entry.group_id == GROUP  # the group it was in: shown to that group's members
     assert entry.before["leverage"] == 0 and entry.after["leverage"] == 50
 
 

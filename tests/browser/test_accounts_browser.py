@@ -60,7 +60,7 @@ def test_open_an_account_for_a_client_and_see_it_on_the_client_360(page, portal,
     account_id = page.inner_text("#account-passwords h1").split("#")[1].split()[0]
     page.click("text=Back to the client")
     page.wait_for_url(f"**/clients/{customer['id']}/")
-    links = page.eval_on_selector_all("#client-accounts a[href^='/accounts/']",
+    links = page.eval_on_selector_all("#client-accounts table a[href^='/accounts/']",
                                       "links => links.map(a => a.textContent)")
     assert len(links) == 1 and links[0].isdigit()
     assert links[0] == account_id

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from crmportal.audit.models import AuditEntry
+from crmportal.clients import kyc
 from crmportal.clients.models import ClientIndex, KycReview
 from crmportal.staff.roles import ADMINISTRATOR, COMPLIANCE
 from tests.clients.conftest import form_data
@@ -254,6 +255,21 @@ def test_it_counts_an_edit_whose_outcome_is_unknown(as_user, client, omt, applic
     assert AuditEntry.objects.get(action="client.update").outcome == "failed"
     assert client.post(approve(applicant.id)).status_code == 403
     assert omt.get_client(applicant.id).kyc_status is None
+
+
+def test_it_does_not_count_an_edit_that_never_reached_omtrader(as_user, client, omt, applicant,
+                                                              knobs):
+    as_user("administrator")
+    # 429: OMTrader answered that it did not start the work, so nothing was changed.
+    knobs.fault(method="PUT", path="/api/v1/manager/clients/{id}", status=429)
+    edit = client.post(reverse("clients-edit-client", args=[applicant.id]),
+                       {**form_data(client, applicant.id), "document_number": "P7654321"})
+    assert "the change was not saved" in edit.content.decode()
+    [entry] = AuditEntry.objects.filter(action="client.update")
+    assert (entry.outcome, entry.get_outcome_display()) == ("not_applied", "Not applied")
+    assert client.get(review(applicant.id)).context["blocker"] is None
+    assert client.post(approve(applicant.id)).status_code == 302
+    assert omt.get_client(applicant.id).kyc_status == kyc.code_for(KycReview.Decision.APPROVED)
 
 
 def test_it_lets_the_editor_decide_again_after_another_reviewer_decided(client, as_user, omt,

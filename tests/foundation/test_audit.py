@@ -36,6 +36,29 @@ def test_it_chains_each_row_to_the_previous_one(administrator):
     assert first_broken_entry() is None
 
 
+def test_it_hashes_the_group_an_entry_is_about(administrator):
+    record("group.update", actor=administrator, entity_type="group", entity_id=6, group_id=6)
+    assert first_broken_entry() is None
+    AuditEntry.objects.filter(action="group.update").update(group_id=7)
+    broken, _ = first_broken_entry()
+    assert broken.action == "group.update"
+
+
+def test_the_audit_page_shows_group_tagged_entries_by_scope(client, make_staff):
+    for group in (6, 7):
+        record("commission.update", entity_type="commission", entity_id=group * 10,
+               group_id=group, actor_username="someone")
+    record("staff.update", entity_type="staff", entity_id=1, actor_username="someone")
+    limited_admin = make_staff("limited-admin", "Administrator", group_ids=[6])
+    client.force_login(limited_admin)
+    seen = {e.entity_id for e in client.get("/audit/").context["page"]}
+    assert "60" in seen and "70" not in seen and "1" in seen
+    compliance = make_staff("limited-compliance", "Compliance", group_ids=[7])
+    client.force_login(compliance)
+    seen = {e.entity_id for e in client.get("/audit/").context["page"]}
+    assert "70" in seen and "60" not in seen and "1" not in seen
+
+
 def test_it_catches_a_row_edited_behind_the_portals_back(administrator):
     record("a.one", actor=administrator, after={"amount": "100.00"})
     tampered = record("a.two", actor=administrator, after={"amount": "500.00"})

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.template import Context, Template
+from django.utils import timezone
 
 from crmportal.formatting import money
 
@@ -17,3 +21,15 @@ from crmportal.formatting import money
 ])
 def test_it_formats_money_with_the_currencys_digits(value, digits, shown):
     assert money(value, digits) == shown
+
+
+def test_it_writes_a_moment_as_the_date_filter_does_in_the_members_zone():
+    moment = datetime(2026, 4, 18, 23, 12, 10, tzinfo=UTC)
+    page = Template('{{ t|when }}|{{ t|date:"Y-m-d H:i" }}|{{ t|when:"second" }}|'
+                    '{{ t|date:"Y-m-d H:i:s" }}|{{ d|when }}|[{{ none|when }}]')
+    with timezone.override(zoneinfo.ZoneInfo("Europe/Berlin")):
+        shown = page.render(Context({"t": moment, "d": date(2026, 4, 18), "none": None}))
+    minute, by_date, second, by_date_s, day, missing = shown.split("|")
+    assert minute == by_date == "2026-04-19 01:12"
+    assert second == by_date_s == "2026-04-19 01:12:10"
+    assert (day, missing) == ("2026-04-18", "[]")

@@ -110,7 +110,7 @@ def test_preview_then_confirm_saves_what_was_previewed_and_audits_it(as_user, cl
     group = omt.get_group(6)
     assert (group.default_leverage, group.limit_orders) == (150, 250)
     entry = AuditEntry.objects.get(action="group.update", entity_id="6")
-    assert entry.actor == user and entry.outcome == "ok"
+    assert entry.actor == user and entry.outcome == "ok" and entry.group_id == 6
     assert entry.before == {"default_leverage": 100, "limit_orders": 200}
     assert entry.after == {"default_leverage": 150, "limit_orders": 250}
     # The cached groups were dropped: the tree shows the new leverage at once.

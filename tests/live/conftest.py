@@ -21,7 +21,7 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from crmportal.live import publish
+from crmportal.live import client_reads, publish
 from crmportal.live.layers import embedded_layer, redis_layer
 from crmportal.live.publish import BROADCAST, RELAY_INBOX, Publisher
 from crmportal.live.relay import Relay
@@ -90,6 +90,15 @@ def cache_of_its_own(settings):
     else:
         settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                                        "LOCATION": uuid.uuid4().hex}}
+
+
+@pytest.fixture(autouse=True)
+def no_shared_client_reads():
+    """A client read one test's panels shared (crmportal/live/client_reads.py) is not the next
+    test's."""
+    client_reads.forget()
+    yield
+    client_reads.forget()
 
 
 @pytest.fixture

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 import requests
 from channels.db import database_sync_to_async
 from django.urls import reverse
 
+from crmportal.live import publish
 from crmportal.live.consumers import FORBIDDEN
 from crmportal.live.publish import client_audience
 from crmportal.live.relay import Relay
 from crmportal.staff.models import StaffProfile
 from crmportal.staff.roles import BACK_OFFICE, COMPLIANCE
-from tests.live.conftest import LiveSocket, StandIn, rows, running, session_cookie
+from tests.live.conftest import LiveSocket, StandIn, rows, running, session_cookie, wait_for
 from tests.support.staff import PASSWORD
 
 pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
@@ -144,3 +147,29 @@ async def test_it_ends_the_panel_when_the_client_leaves_the_scope(omtrader, laye
     await database_sync_to_async(profile.save)()
 
     assert await socket.close_code(timeout=5) == FORBIDDEN
+
+
+async def test_its_panels_share_one_read_of_the_client_when_they_recheck(omtrader, layer,
+                                                                          make_staff):
+    clients, groups = clients_and_groups(omtrader)
+    client = next(c for c in clients if groups.get(c["id"]))
+    user = await database_sync_to_async(make_staff)("bo", BACK_OFFICE)
+    relay = await StandIn(layer).start()
+    sockets = [LiveSocket(f"/ws/live/?client={client['id']}", await session_cookie(user))
+               for _ in range(3)]
+    for socket in sockets:
+        assert (await socket.connect())[0]
+        await relay.answer()
+    route = "GET /api/v1/manager/clients/{id}"
+
+    def reads() -> int:
+        return omtrader.counters()["requests"].get(route, 0)
+
+    before = reads()
+    for _ in range(2):  # two re-checks of the member's three panels: six checks
+        await publish.recheck_member(layer, user.pk)
+        await wait_for(lambda: reads() > before, what="a re-check reading the client")
+        await asyncio.sleep(0.5)
+    assert reads() - before == 1
+    for socket in sockets:
+        await socket.close()

@@ -33,6 +33,7 @@ def test_deposit_below_threshold_goes_straight_through(as_user, client, omt, pic
     entries = AuditEntry.objects.filter(entity_id=op.reference).order_by("id")
     actions = list(entries.values_list("action", flat=True))
     assert actions == ["money.sent", "money.confirmed"]
+    assert set(entries.values_list("group_id", flat=True)) == {account.group_id}
 
 
 def test_above_threshold_waits_requester_cannot_approve_second_member_does(

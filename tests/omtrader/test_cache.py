@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crmportal.omtrader.client import OMTraderClient
 from tests.omtrader.conftest import delta
 
 pytestmark = pytest.mark.timeout(60)
@@ -54,3 +55,28 @@ def test_it_does_not_cache_with_a_zero_ttl(sim, point_at):
     omt.groups_cached()
     omt.groups_cached()
     assert delta(before, sim.counters(), "GET", GROUPS) == 2
+
+
+def test_it_sees_another_processs_change_at_once_though_it_keeps_its_own_copy(sim, omt):
+    """Each process keeps the groups it read; a write or an invalidation made by another
+    process (here: a second client over the same shared cache) reaches it at its next read."""
+    other = OMTraderClient(omt.config)
+    try:
+        desc = omt.get_group(6).desc
+        assert {g.id: g.name for g in omt.groups_cached()}[6] == desc
+        before = sim.counters()
+        other.update_group(6, {"desc": "Renamed elsewhere"})
+        assert {g.id: g.name for g in omt.groups_cached()}[6] == "Renamed elsewhere"
+        omt.groups_cached()
+        assert delta(before, sim.counters(), "GET", GROUPS) == 1  # one process refetched
+        other.invalidate_reference("groups")
+        omt.groups_cached()
+        assert delta(before, sim.counters(), "GET", GROUPS) == 2
+    finally:
+        other.update_group(6, {"desc": desc})
+        other.close()
+
+
+def test_it_hands_out_a_list_a_caller_may_change(omt):
+    omt.groups_cached().clear()
+    assert omt.groups_cached()

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from django.template import Context, Template
 
 from crmportal.omtrader.entities import (
     AccountSummary,
@@ -169,3 +170,14 @@ def test_it_maps_each_status_to_one_error(status, kind, maybe_applied):
         assert caught.value.message == "Why"
         assert caught.value.field_errors == {"exit_loss": "too far",
                                              "tiers[1].value": "must be at least 0"}
+
+
+def test_it_answers_a_templates_key_lookup_with_the_field():
+    position = Position.from_wire(wire('{"id": 7, "digits": 5, "price_open": 1.1, "side": 1}'))
+    assert position["price_open"] == position.price_open and position["id"] == 7
+    with pytest.raises(KeyError):
+        position["shoe_size"]
+    with pytest.raises(TypeError):
+        position[0]
+    page = Template("{{ p.id }} {{ p.price_open }} {{ p.side.label }} [{{ p.shoe_size }}]")
+    assert page.render(Context({"p": position})) == f"7 1.10000 {position.side.label} []"

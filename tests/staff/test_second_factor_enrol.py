@@ -107,3 +107,29 @@ def test_it_lets_a_member_whose_role_does_not_require_it_enrol_anyway(client, ba
     sign_in("bo")
     # From now on they have a device, so the code is asked whatever the setting says.
     assert client.get("/")["Location"] == "/login/verify/"
+
+
+def _topbar_links(page) -> list[str]:
+    header = page.content.decode().split('<header class="topbar">')[1].split("</header>")[0]
+    return re.findall(r'<a [^>]*href="([^"]+)"', header)
+
+
+def test_it_shows_no_area_links_while_the_member_is_held_at_enrolment(client, backoffice,
+                                                                      otp_required, sign_in):
+    sign_in("bo")
+    page = client.get("/account/two-factor/")
+    assert page.status_code == 200 and page.context["nav_areas"] == []
+    assert _topbar_links(page) == ["/"]  # the brand only; sign-out is a form
+    assert 'action="/logout/"' in page.content.decode()
+    device = TOTPDevice.objects.get(user=backoffice)
+    client.post("/account/two-factor/", {"code": app_code(device)})
+    # Enrolled: this session passed, and the areas come back.
+    assert "/clients/" in _topbar_links(client.get("/account/two-factor/"))
+
+
+def test_it_shows_no_area_links_on_the_code_page_either(client, backoffice, enrolled, sign_in):
+    enrolled(backoffice)
+    sign_in("bo")
+    page = client.get("/login/verify/")
+    assert page.status_code == 200 and page.context["nav_areas"] == []
+    assert _topbar_links(page) == ["/"]
