@@ -102,8 +102,6 @@ def do_submit_operation(account: TradingAccount, client: Client | None, kind: st
         raise Refused(reason)
     op = _store(account, kind, amount, comment, token, actor)
     if op.state == State.REQUESTED:
-        audit_step(op, "requested", actor=actor,
-               detail=f"Needs a second member's approval by {op.expires_at:%Y-%m-%d %H:%M} UTC")
         return op
     return send(op, actor=actor)
 
@@ -136,8 +134,12 @@ def _store(account: TradingAccount, kind: str, amount: Decimal, comment: str, to
             requested_by_username=actor.get_username(), created_at=now,
             expires_at=now + timedelta(hours=settings.MONEY_REQUEST_HOURS) if waits else None)
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a request is stored with its audit entry
                 op.save()
+                if waits:
+                    audit_step(op, "requested", actor=actor,
+                               detail=f"Needs a second member's approval by "
+                                      f"{op.expires_at:%Y-%m-%d %H:%M} UTC")
             return op
         except IntegrityError:
             earlier = MoneyOperation.objects.filter(token=token).first()
