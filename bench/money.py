@@ -1,6 +1,7 @@
 """Money operations exactly once, against a simulator subprocess that loses replies.
 
     .venv/bin/python bench/money.py [--ops 1000] [--threads 8] [--fault-rate 0.2]
+                                    [--database-url postgres://.../money_bench]
 
 Runs `--ops` randomized operations (random accounts, types and amounts, some above the
 approval threshold and every credit, approved by a second member) through the portal's own
@@ -49,6 +50,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database-url", default="",
+                        help="an empty database to use (default: a new SQLite file)")
     args = parser.parse_args()
 
     from tests.support.simulator import SimulatorProcess
@@ -56,15 +59,15 @@ def main() -> None:
     sim = SimulatorProcess().start()
     try:
         with tempfile.TemporaryDirectory() as workdir:
-            _django(sim, workdir)
+            _django(sim, args.database_url or f"sqlite:///{workdir}/db.sqlite3")
             run(sim, args)
     finally:
         sim.stop()
 
 
-def _django(sim, workdir: str) -> None:
+def _django(sim, database_url: str) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crmportal.settings")
-    os.environ.update(DATABASE_URL=f"sqlite:///{workdir}/db.sqlite3", LOG_LEVEL="ERROR",
+    os.environ.update(DATABASE_URL=database_url, LOG_LEVEL="ERROR",
                       OMTRADER_URL=sim.url, OMTRADER_WS_URL=sim.ws_url,
                       OMTRADER_USERNAME=sim.username, OMTRADER_PASSWORD=sim.password,
                       OMTRADER_READ_TIMEOUT=str(READ_TIMEOUT), MONEY_SETTLE_SECONDS="6")
@@ -229,6 +232,9 @@ def report(omt, start_balance: dict) -> None:
                    if op.unknown_since and op.resolved_at)
     states = Counter(op.state for op in ops)
     print("  states: " + ", ".join(f"{k} {v}" for k, v in sorted(states.items())))
+    for op in ops:
+        if op.state in ("refused", "not_sent"):
+            print(f"    {op.reference} {op.state} (attempts {op.attempts}): {op.message}")
     print(f"  duplicates upstream: {duplicates} (goal 0)")
     print(f"  operations lost: {lost} (goal 0)")
     print(f"  still unknown after reconciliation: {unknown} (goal 0)")

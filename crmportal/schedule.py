@@ -1,19 +1,26 @@
-"""The deployment's one small scheduler, run by the one active relay (embedded in daphne, or
-`manage.py relay` under its Redis lock), so each job runs once per deployment:
+"""The deployment's one small scheduler, run from process start by the process that is the
+deployment's singleton, so each job runs once per deployment:
 
+- embedded shape (LIVE_RELAY=embedded, one daphne process): that process, from the moment
+  daphne starts (crmportal/live/embedded.py), whether or not anyone opens a live page;
+- scale-out shape: `manage.py relay`, while it holds the Redis lock (beside the relay).
+
+Jobs:
 - money reconciliation (crmportal/money/reconcile.py) every MONEY_RECONCILE_EVERY seconds
   while any operation is unknown or overdue, and expiry of money requests;
 - `sync_clients` once a night at SYNC_CLIENTS_AT (HH:MM, server time zone).
 
-The relay calls `tick()` every second; the jobs run in a worker thread (database and
-OMTrader calls block) and never overlap themselves.
+`run()` calls `tick()` every second; the jobs run in a worker thread (database and OMTrader
+calls block) and never overlap themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -24,6 +31,19 @@ from django.utils import timezone
 log = logging.getLogger("crmportal.schedule")
 
 _state: dict = {"reconciled_at": 0.0, "synced_on": None}
+
+
+async def run() -> None:
+    """Tick every second until cancelled; a failing tick is logged and the next one runs."""
+    log.info("schedule: started in process %s", os.getpid())
+    while True:
+        try:
+            await tick()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one failed job must not end the scheduler
+            log.exception("schedule: a job failed")
+        await asyncio.sleep(1.0)
 
 
 async def tick() -> None:
@@ -39,25 +59,23 @@ async def tick() -> None:
 def _sync_due(now: datetime) -> bool:
     hour, _, minute = settings.SYNC_CLIENTS_AT.partition(":")
     due = now.replace(hour=int(hour), minute=int(minute or 0), second=0, microsecond=0)
-    if _state["synced_on"] is None:  # started after tonight's time: first run tomorrow
-        _state["synced_on"] = now.date() if now >= due else None
-        return False
+    if _state["synced_on"] is None:  # the first look: started after tonight's time, the
+        # first run is tomorrow night; started before it, tonight
+        _state["synced_on"] = now.date() - timedelta(days=0 if now >= due else 1)
     return now >= due and _state["synced_on"] != now.date()
 
 
 def _reconcile() -> None:
     from crmportal.money.actions import expire_requests  # noqa: PLC0415 - apps are ready now
-    from crmportal.money.models import MoneyOperation  # noqa: PLC0415
     from crmportal.money.reconcile import reconcile_pending  # noqa: PLC0415
 
     close_old_connections()
     try:
         expire_requests()
-        open_states = (MoneyOperation.State.UNKNOWN, MoneyOperation.State.SENT)
-        if MoneyOperation.objects.filter(state__in=open_states).exists():
-            for finding in reconcile_pending():
-                log.info("reconcile %s: %s %s", finding.operation.reference, finding.outcome,
-                         finding.detail)
+        # One indexed query selects what is due (unknown, overdue, stored but never sent).
+        for finding in reconcile_pending():
+            log.info("reconcile %s: %s %s", finding.operation.reference, finding.outcome,
+                     finding.detail)
     finally:
         close_old_connections()
 

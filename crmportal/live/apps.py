@@ -9,4 +9,7 @@ class LiveConfig(AppConfig):
     def ready(self) -> None:
         from crmportal.live import daphne_close, signals  # noqa: F401  (signals: receivers)
 
-        daphne_close.install()
+        if daphne_close.install():
+            from crmportal.live.embedded import start_scheduler_with_daphne
+
+            start_scheduler_with_daphne()

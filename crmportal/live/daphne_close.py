@@ -19,7 +19,7 @@ cancelled, so no socket got its 1012, and the coroutines left suspended were clo
 garbage collector during interpreter finalization, where Python 3.11.7 crashes
 (segmentation fault) on the repr() of an asyncio Future in `asyncio.Queue.get`'s cleanup
 (CPython gh-113566, fixed in 3.11.8). The replacement skips connections without one, and
-stops the embedded relay too, which is no application of daphne's.
+stops the embedded relay and the scheduler too, which are no applications of daphne's.
 
 Installed by LiveConfig.ready(), and only inside daphne (when its modules are loaded
 already): other processes never import Twisted because of it.
@@ -73,10 +73,9 @@ def kill_all_applications(self):
     log.info("Killed %i pending application instances", len(running))
     from crmportal.live.embedded import stop_embedded_relay
 
-    relay = stop_embedded_relay()  # it closes its upstream socket and leaves the layer
-    if relay is not None:
-        running.append(relay)
+    running += stop_embedded_relay()  # it closes its upstream socket and leaves the layer
     # Twisted stops the reactor once they are all done.
-    waiting = defer.Deferred.fromFuture(asyncio.gather(*running))
+    # return_exceptions: wait for every one; a cancelled task ends gather() at once otherwise
+    waiting = defer.Deferred.fromFuture(asyncio.gather(*running, return_exceptions=True))
     waiting.addErrback(lambda _: None)
     return waiting

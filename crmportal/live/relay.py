@@ -42,7 +42,6 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from crmportal import schedule
 from crmportal.audit import tally
 from crmportal.live.coalesce import RowLimiter
 from crmportal.live.flush import Flushing
@@ -138,8 +137,6 @@ class Relay(Flushing, Watching):
             asyncio.create_task(self._forever(self._housekeeping, 1.0), name="housekeeping"),
             asyncio.create_task(self._forever(self._audit_tally, TALLY_EVERY, wait_first=True),
                                 name="audit-tally"),
-            asyncio.create_task(self._forever(schedule.tick, 1.0, wait_first=True),
-                                name="schedule"),
             asyncio.create_task(self._watch_loop(), name="loop-lag"),
             asyncio.create_task(self._forever(self._sample, settings.DASHBOARD_PL_SAMPLE_SECONDS,
                                               wait_first=True), name="sample"),

@@ -61,6 +61,20 @@ def audit_step(op: MoneyOperation, action: str, *, actor, before: str | None = N
            outcome=outcome, detail=detail)
 
 
+def step(op: MoneyOperation, expected: tuple[str, ...], action: str, *, actor,
+         outcome: str = AuditEntry.Outcome.OK, detail: str = "", facts: dict | None = None,
+         **changes: Any) -> bool:
+    """One state change: the compare-and-set and its audit entry commit together, so no
+    crash leaves a change unaudited. False when someone else moved the operation first."""
+    before = op.state
+    with transaction.atomic():
+        if not move(op, expected, **changes):
+            return False
+        audit_step(op, action, actor=actor, before=before, outcome=outcome, detail=detail,
+                   **(facts or {}))
+    return True
+
+
 def move(op: MoneyOperation, expected: tuple[str, ...], **changes: Any) -> bool:
     """Compare and set: apply `changes` only while the row is still in one of `expected`
     states with the same number of attempts. False when someone else moved it first."""
@@ -88,8 +102,6 @@ def do_submit_operation(account: TradingAccount, client: Client | None, kind: st
         raise Refused(reason)
     op = _store(account, kind, amount, comment, token, actor)
     if op.state == State.REQUESTED:
-        audit_step(op, "requested", actor=actor,
-               detail=f"Needs a second member's approval by {op.expires_at:%Y-%m-%d %H:%M} UTC")
         return op
     return send(op, actor=actor)
 
@@ -122,8 +134,12 @@ def _store(account: TradingAccount, kind: str, amount: Decimal, comment: str, to
             requested_by_username=actor.get_username(), created_at=now,
             expires_at=now + timedelta(hours=settings.MONEY_REQUEST_HOURS) if waits else None)
         try:
-            with transaction.atomic():
+            with transaction.atomic():  # a request is stored with its audit entry
                 op.save()
+                if waits:
+                    audit_step(op, "requested", actor=actor,
+                               detail=f"Needs a second member's approval by "
+                                      f"{op.expires_at:%Y-%m-%d %H:%M} UTC")
             return op
         except IntegrityError:
             earlier = MoneyOperation.objects.filter(token=token).first()
@@ -143,23 +159,29 @@ def send(op: MoneyOperation, *, actor, resend: bool = False) -> MoneyOperation:
     """Send an approved (or, on reconciliation, an absent unknown) operation once. The
     outcome is confirmed, refused, not sent (never reached OMTrader) or unknown."""
     expected = (State.UNKNOWN,) if resend else (State.APPROVED,)
-    before = op.state
-    if not move(op, expected, state=State.SENT, sent_at=timezone.now(),
-                 attempts=op.attempts + 1):
+    if not step(op, expected, "resent" if resend else "sent", actor=actor,
+                detail=f"attempt {op.attempts + 1}", state=State.SENT, sent_at=timezone.now(),
+                resend_after=None, attempts=op.attempts + 1):
         op.refresh_from_db()
         return op
-    audit_step(op, "resent" if resend else "sent", actor=actor, before=before,
-           detail=f"attempt {op.attempts}")
     try:
         tx = get_omtrader().transfer_money(op.account_id, op.type, op.amount,
                                            op.upstream_comment)
     except OMTraderError as error:
         return _failed(op, error, actor=actor, resend=resend)
     final = State.RECONCILED if resend else State.CONFIRMED
-    move(op, (State.SENT,), state=final, transaction_id=tx.id, balance_after=tx.balance,
-          resolved_at=timezone.now(), message="")
-    audit_step(op, final, actor=actor, before=State.SENT, transaction_id=tx.id,
-           balance_after=tx.balance)
+    if not step(op, (State.SENT,), final, actor=actor,
+                facts={"transaction_id": tx.id, "balance_after": tx.balance}, state=final,
+                transaction_id=tx.id, balance_after=tx.balance, resolved_at=timezone.now(),
+                message=""):
+        return _overtaken(op)
+    return op
+
+
+def _overtaken(op: MoneyOperation) -> MoneyOperation:
+    """This attempt answered so late that reconciliation took the operation over (it was
+    overdue): its state is reconciliation's to set, from the history; nothing is recorded."""
+    op.refresh_from_db()
     return op
 
 
@@ -167,23 +189,25 @@ def _failed(op: MoneyOperation, error: OMTraderError, *, actor, resend: bool) ->
     now = timezone.now()
     if error.maybe_applied or (resend and isinstance(error, Unavailable)):
         # A timeout, a dropped connection, a 5xx: OMTrader may have booked it. On a resend
-        # even "not reached" stays unknown, so the scheduler keeps trying.
-        move(op, (State.SENT,), state=State.UNKNOWN, unknown_since=op.unknown_since or now,
-              message=error.message[:500])
-        audit_step(op, "unknown", actor=actor, before=State.SENT, outcome=AuditEntry.Outcome.FAILED,
-               detail=f"Outcome unknown ({error.message}); reconciliation will look for "
-                      f"{op.reference} in the account's history before anything is re-sent.")
+        # even "not reached" stays unknown, so the scheduler keeps trying. This attempt is
+        # over now: a request of it still in flight has landed by the settle time.
+        settled = now + timedelta(seconds=settings.MONEY_SETTLE_SECONDS)
+        moved = step(op, (State.SENT,), "unknown", actor=actor,
+                     outcome=AuditEntry.Outcome.FAILED,
+                     detail=f"Outcome unknown ({error.message}); reconciliation will look for "
+                            f"{op.reference} in the account's history before anything is "
+                            "re-sent.",
+                     state=State.UNKNOWN, resend_after=settled,
+                     unknown_since=op.unknown_since or now, message=error.message[:500])
     elif not isinstance(error, Unavailable):  # OMTrader answered no: nothing was booked
-        move(op, (State.SENT,), state=State.REFUSED, resolved_at=now,
-              message=error.message[:500])
-        audit_step(op, "refused", actor=actor, before=State.SENT,
-               outcome=AuditEntry.Outcome.REJECTED, detail=error.message)
+        moved = step(op, (State.SENT,), "refused", actor=actor,
+                     outcome=AuditEntry.Outcome.REJECTED, detail=error.message,
+                     state=State.REFUSED, resolved_at=now, message=error.message[:500])
     else:
-        move(op, (State.SENT,), state=State.NOT_SENT, resolved_at=now,
-              message=error.message[:500])
-        audit_step(op, "not_sent", actor=actor, before=State.SENT,
-               outcome=AuditEntry.Outcome.FAILED, detail=f"Not sent: {error.message}")
-    return op
+        moved = step(op, (State.SENT,), "not_sent", actor=actor,
+                     outcome=AuditEntry.Outcome.FAILED, detail=f"Not sent: {error.message}",
+                     state=State.NOT_SENT, resolved_at=now, message=error.message[:500])
+    return op if moved else _overtaken(op)
 
 
 # -- maker-checker -----------------------------------------------------------------------------
@@ -223,14 +247,13 @@ def _decide(op: MoneyOperation, state: str, reason: str, actor) -> MoneyOperatio
                group_id=op.group_id, outcome=AuditEntry.Outcome.DENIED, detail=blocker)
         raise Refused(blocker)
     now = timezone.now()
-    if not move(op, (State.REQUESTED,), state=state, decided_by=actor,
-                 decided_by_username=actor.get_username(), decided_at=now,
-                 decision_reason=reason.strip()[:500],
-                 resolved_at=now if state == State.REJECTED else None):
+    if not step(op, (State.REQUESTED,), state, actor=actor, detail=reason.strip(),
+                state=state, decided_by=actor, decided_by_username=actor.get_username(),
+                decided_at=now, decision_reason=reason.strip()[:500],
+                resolved_at=now if state == State.REJECTED else None):
         op.refresh_from_db()
         raise Refused(f"Someone decided on {op.reference} first: it is "
                       f"{op.get_state_display().lower()}.")
-    audit_step(op, state, actor=actor, before=State.REQUESTED, detail=reason.strip())
     return op
 
 
@@ -239,8 +262,8 @@ def expire_requests(now=None) -> int:
     now = now or timezone.now()
     count = 0
     for op in MoneyOperation.objects.filter(state=State.REQUESTED, expires_at__lte=now):
-        if move(op, (State.REQUESTED,), state=State.EXPIRED, resolved_at=now):
-            audit_step(op, "expired", actor=None, before=State.REQUESTED,
-                   detail="No second member decided before it expired; nothing was sent.")
+        if step(op, (State.REQUESTED,), "expired", actor=None,
+                detail="No second member decided before it expired; nothing was sent.",
+                state=State.EXPIRED, resolved_at=now):
             count += 1
     return count

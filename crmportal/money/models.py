@@ -53,6 +53,9 @@ class MoneyOperation(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)  # the last time it was sent
     attempts = models.PositiveSmallIntegerField(default=0)
     unknown_since = models.DateTimeField(null=True, blank=True)
+    # Never sent again before this: the last attempt has ended (or cannot still be under way)
+    # and the settle time has passed (crmportal/money/reconcile.py).
+    resend_after = models.DateTimeField(null=True, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     transaction_id = models.BigIntegerField(null=True, blank=True)

@@ -1,7 +1,11 @@
 """Settling operations whose outcome is unknown: look for the reference in the account's
-transaction history. Found: reconciled. Absent, and the last send is older than the settle
-time (MONEY_SETTLE_SECONDS, long enough for a request still in flight upstream to land): sent
-again with the same reference. Absent but too recent: wait. OMTrader not answering: wait."""
+transaction history. Found: reconciled. Absent in a read that began after `resend_after`:
+sent again with the same reference. Absent but too recent: wait. OMTrader not answering: wait.
+
+`resend_after` is the moment the last attempt cannot be under way any more, plus the settle
+time (MONEY_SETTLE_SECONDS, long enough for a request still in flight upstream to land). The
+sender sets it when its attempt ends unknown; for an attempt whose sender went silent (still
+`sent` past the answer deadline) it is the longest a live sender can take, from `sent_at`."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from crmportal.money.actions import audit_step, move, send
+from crmportal.money.actions import send, step
 from crmportal.money.models import MoneyOperation
 from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.entities import Transaction
@@ -21,6 +25,9 @@ from crmportal.omtrader.errors import OMTraderError
 State = MoneyOperation.State
 HISTORY_PAGE = 1000
 LOOK_BACK = timedelta(hours=1)  # clock skew between the portal and OMTrader, and then some
+# A live process sends right after storing or approving; only database waits (SQLite's busy
+# timeout is 20 s a statement) come between. Past this, the process stopped in between.
+NEVER_SENT_AFTER = timedelta(minutes=2)
 
 
 @dataclass
@@ -32,18 +39,36 @@ class Finding:
 
 
 def pending() -> list[MoneyOperation]:
-    """Operations still to settle: unknown ones, and sent ones whose answer is overdue (a
-    portal process that died while sending leaves them so)."""
-    overdue = timezone.now() - timedelta(seconds=_answer_deadline())
+    """Operations still to settle: unknown ones, sent ones whose answer is overdue (a portal
+    process that died while sending leaves them so), and approved ones never sent."""
+    now = timezone.now()
+    overdue = now - timedelta(seconds=_answer_deadline())
+    unsent = now - NEVER_SENT_AFTER
     return list(MoneyOperation.objects.filter(
         Q(state=State.UNKNOWN) | Q(state=State.SENT, sent_at__lt=overdue)
-        | Q(state=State.APPROVED, attempts=0, created_at__lt=overdue,
-            decided_at__isnull=True)
-        | Q(state=State.APPROVED, attempts=0, decided_at__lt=overdue)).order_by("created_at"))
+        | Q(state=State.APPROVED, attempts=0, created_at__lt=unsent, decided_at__isnull=True)
+        | Q(state=State.APPROVED, attempts=0, decided_at__lt=unsent)).order_by("created_at"))
+
+
+def _one_call() -> float:
+    return float(settings.OMTRADER_CONNECT_TIMEOUT) + float(settings.OMTRADER_READ_TIMEOUT)
 
 
 def _answer_deadline() -> float:
-    return float(settings.OMTRADER_CONNECT_TIMEOUT) + float(settings.OMTRADER_READ_TIMEOUT) + 5
+    """Seconds after `sent_at` when a send's answer is overdue (its process likely stopped)."""
+    return _one_call() + 5
+
+
+def _longest_send() -> float:
+    """Seconds a live sender can still take to put its request out: a login (or waiting for
+    another thread's), the call, and after a 401 a new login and the call again."""
+    return 3 * _one_call() + 5
+
+
+def _resend_after(op: MoneyOperation):
+    if op.resend_after is not None:
+        return op.resend_after
+    return op.sent_at + timedelta(seconds=_longest_send() + settings.MONEY_SETTLE_SECONDS)
 
 
 def find(op: MoneyOperation) -> Transaction | None:
@@ -64,20 +89,20 @@ def find(op: MoneyOperation) -> Transaction | None:
 
 
 def reconcile(op: MoneyOperation, *, actor=None) -> Finding:
-    if op.state == State.SENT:  # overdue: no answer will come any more
-        if move(op, (State.SENT,), state=State.UNKNOWN,
-                 unknown_since=op.unknown_since or timezone.now(),
-                 message="No answer arrived (the portal stopped while sending)."):
-            audit_step(op, "unknown", actor=actor, before=State.SENT, outcome="failed",
-                   detail="No answer arrived; reconciliation will settle it.")
+    if op.state == State.SENT:  # overdue: the sender stopped, or is stuck before sending
+        step(op, (State.SENT,), "unknown", actor=actor, outcome="failed",
+             detail="No answer arrived; reconciliation will settle it.",
+             state=State.UNKNOWN, unknown_since=op.unknown_since or timezone.now(),
+             message="No answer arrived (the portal stopped while sending).")
     if op.state == State.APPROVED:  # stored, never sent: the process stopped in between
-        if move(op, (State.APPROVED,), state=State.NOT_SENT, resolved_at=timezone.now(),
-                message="The portal stopped before sending it; nothing was sent."):
-            audit_step(op, "not_sent", actor=actor, before=State.APPROVED, outcome="failed",
-                       detail="Stored but never sent (the portal stopped in between).")
+        step(op, (State.APPROVED,), "not_sent", actor=actor, outcome="failed",
+             detail="Stored but never sent (the portal stopped in between).",
+             state=State.NOT_SENT, resolved_at=timezone.now(),
+             message="The portal stopped before sending it; nothing was sent.")
         return Finding(op, "never sent")
     if op.state != State.UNKNOWN:
         return Finding(op, "settled")
+    looked_at = timezone.now()  # an absence proves nothing about what lands after this
     try:
         tx = find(op)
     except OMTraderError as error:
@@ -85,20 +110,20 @@ def reconcile(op: MoneyOperation, *, actor=None) -> Finding:
         return Finding(op, "unreachable", error.message)
     now = timezone.now()
     if tx is not None:
-        if move(op, (State.UNKNOWN,), state=State.RECONCILED, transaction_id=tx.id,
-                 balance_after=tx.balance, resolved_at=now, checked_at=now,
-                 message=f"Found as OMTrader transaction #{tx.id}."):
-            audit_step(op, State.RECONCILED, actor=actor, before=State.UNKNOWN,
-                   transaction_id=tx.id, balance_after=tx.balance,
-                   detail=f"Found {op.reference} in the history as transaction #{tx.id}.")
+        step(op, (State.UNKNOWN,), State.RECONCILED, actor=actor,
+             detail=f"Found {op.reference} in the history as transaction #{tx.id}.",
+             facts={"transaction_id": tx.id, "balance_after": tx.balance},
+             state=State.RECONCILED, transaction_id=tx.id, balance_after=tx.balance,
+             resolved_at=now, checked_at=now, message=f"Found as OMTrader transaction #{tx.id}.")
         return Finding(op, "found", f"transaction #{tx.id}", tx)
-    settle = timedelta(seconds=settings.MONEY_SETTLE_SECONDS)
-    if op.sent_at is not None and now - op.sent_at < settle:
+    resend_after = _resend_after(op)
+    if looked_at < resend_after:
         MoneyOperation.objects.filter(pk=op.pk).update(checked_at=now)
-        wait = (op.sent_at + settle - now).total_seconds()
-        return Finding(op, "waiting", f"absent so far; re-sent if still absent in {wait:.0f} s")
+        wait = (resend_after - now).total_seconds()
+        return Finding(op, "waiting", f"absent so far; re-sent if still absent in "
+                                      f"{max(wait, 0):.0f} s")
     send(op, actor=actor, resend=True)
-    return Finding(op, "resent", f"absent after {settle.total_seconds():.0f} s: sent again "
+    return Finding(op, "resent", f"absent after the settle time: sent again "
                                  f"({op.get_state_display().lower()})")
 
 

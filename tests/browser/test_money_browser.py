@@ -16,7 +16,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def portal(simulator):
     process = PortalProcess(omtrader_url=simulator.url, staff={"bo": ("backoffice", [])},
-                            env={"MONEY_SETTLE_SECONDS": "0"})
+                            # the scheduler runs from start: not while this test settles by hand
+                            env={"MONEY_SETTLE_SECONDS": "0", "MONEY_RECONCILE_EVERY": "3600"})
     process.start()
     yield process
     process.stop()

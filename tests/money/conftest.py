@@ -49,7 +49,7 @@ def pick_account(omt):
 
 
 def history_count(omt, account_id: int, reference: str = "") -> int:
-    rows = omt.list_transactions(account_id, limit=1000).items
+    rows = omt.iter_all(omt.list_transactions, account_id=account_id)
     return sum(1 for tx in rows if not reference or f"[{reference}]" in tx.comment)
 
 

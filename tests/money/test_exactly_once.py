@@ -3,6 +3,8 @@ settles it, and OMTrader ends with exactly one transaction carrying its referenc
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -11,10 +13,11 @@ from django.urls import reverse
 
 from crmportal.audit.models import AuditEntry
 from crmportal.money.models import MoneyOperation
-from crmportal.money.reconcile import reconcile_pending
+from crmportal.money.reconcile import HISTORY_PAGE, reconcile_pending
 from tests.money.conftest import MONEY_PATH, history_count, submit
 
 State = MoneyOperation.State
+HISTORY_PATH = "/api/v1/manager/accounts/{id}/transactions/history"
 
 
 
@@ -60,14 +63,51 @@ def test_absent_operation_waits_for_the_settle_time(as_user, client, omt, knobs,
     assert history_count(omt, account.id, op.reference) == 0
 
 
+def test_a_history_read_begun_before_the_settle_time_never_justifies_a_resend(
+        as_user, client, omt, knobs, pick_account, settings):
+    """The settle time is over only for a read that began after it: what lands while a slow
+    read is under way may be missing from it."""
+    settings.MONEY_SETTLE_SECONDS = 3
+    settings.OMTRADER_READ_TIMEOUT = 8.0
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, kind="status", status=503)  # nothing booked
+    op = submit(client, account.id, amount="2")
+    assert op.state == State.UNKNOWN
+    settled = op.sent_at.timestamp() + settings.MONEY_SETTLE_SECONDS
+    time.sleep(max(0.0, settled - 1.5 - time.time()))  # the read begins 1.5 s too early...
+    knobs.fault(method="GET", path=HISTORY_PATH, kind="delay", seconds=3)  # ...and ends late
+    assert [f.outcome for f in reconcile_pending()] == ["waiting"]
+    op.refresh_from_db()
+    assert op.state == State.UNKNOWN and op.attempts == 1
+    assert [f.outcome for f in reconcile_pending()] == ["resent"]
+    assert history_count(omt, account.id, op.reference) == 1
+
+
+def test_the_reference_is_found_behind_a_full_page_of_newer_movements(as_user, client, omt,
+                                                                       knobs, pick_account):
+    """A busy account: the operation is not on the first page of its history any more."""
+    as_user("backoffice")
+    account = pick_account()
+    knobs.fault(method="POST", path=MONEY_PATH, kind="after_close")
+    op = submit(client, account.id, amount="9")
+    with ThreadPoolExecutor(8) as pool:  # newer movements, made outside the portal
+        list(pool.map(lambda n: omt.transfer_money(account.id, "deposit", "1", f"busy {n}"),
+                      range(HISTORY_PAGE)))
+    assert [f.outcome for f in reconcile_pending()] == ["found"]
+    op.refresh_from_db()
+    assert op.state == State.RECONCILED and op.attempts == 1
+    assert omt.get_account(account.id).balance == account.balance + 9 + HISTORY_PAGE
+
+
 def test_upstream_down_while_reconciling_keeps_it_unknown(as_user, client, omt, knobs,
                                                           pick_account, settings):
     as_user("backoffice")
     account = pick_account()
     knobs.fault(method="POST", path=MONEY_PATH, kind="after_status", status=500)
     op = submit(client, account.id, amount="4")
-    knobs.fault(method="GET", path="/api/v1/manager/accounts/{id}/transactions/history",
-                kind="status", status=503, count=settings.OMTRADER_RETRIES + 1)
+    knobs.fault(method="GET", path=HISTORY_PATH, kind="status", status=503,
+                count=settings.OMTRADER_RETRIES + 1)
     assert [f.outcome for f in reconcile_pending()] == ["unreachable"]
     op.refresh_from_db()
     assert op.state == State.UNKNOWN and op.attempts == 1
@@ -115,6 +155,10 @@ def test_an_operation_stored_but_never_sent_ends_not_sent(as_user, client, omt, 
     account = pick_account()
     op = do_submit_operation(account, omt.get_client(account.client_id), "credit_in",
                              Decimal("1"), "", "t-stuck", actor=backoffice)
+    # As if a busy database held the approving process for 30 s: it may still send.
+    MoneyOperation.objects.filter(pk=op.pk).update(
+        state=State.APPROVED, decided_at=timezone.now() - timedelta(seconds=30))
+    assert reconcile_pending() == []
     # As if the portal had stopped between the approval and the send.
     MoneyOperation.objects.filter(pk=op.pk).update(
         state=State.APPROVED, decided_at=timezone.now() - timedelta(minutes=5))

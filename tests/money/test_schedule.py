@@ -4,11 +4,13 @@ requests; sync_clients is due once a night."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
 from crmportal import schedule
 from crmportal.money import history
+from crmportal.money.actions import do_submit_operation
 from crmportal.money.models import MoneyOperation
 from tests.money.conftest import MONEY_PATH, history_count, submit
 
@@ -42,3 +44,25 @@ def test_sync_clients_is_due_once_a_night(settings, monkeypatch):
     assert schedule._sync_due(night)
     schedule._state["synced_on"] = night.date()
     assert not schedule._sync_due(night + timedelta(hours=1))
+
+
+def test_sync_clients_runs_the_same_night_when_started_before_its_time(settings, monkeypatch):
+    settings.SYNC_CLIENTS_AT = "02:30"
+    monkeypatch.setitem(schedule._state, "synced_on", None)
+    zone = timezone.get_current_timezone()
+    started = datetime(2026, 12, 1, 1, 0, tzinfo=zone)
+    assert not schedule._sync_due(started)
+    assert schedule._sync_due(started + timedelta(minutes=90))  # 02:30 that night
+
+
+def test_reconcile_job_settles_an_operation_stored_but_never_sent(omt, pick_account,
+                                                                  backoffice):
+    """Alone: no other operation is unknown or sent."""
+    account = pick_account()
+    op = do_submit_operation(account, omt.get_client(account.client_id), "credit_in",
+                             Decimal("1"), "", "t-alone", actor=backoffice)
+    MoneyOperation.objects.filter(pk=op.pk).update(
+        state=MoneyOperation.State.APPROVED, decided_at=timezone.now() - timedelta(minutes=5))
+    schedule._reconcile()
+    op.refresh_from_db()
+    assert op.state == MoneyOperation.State.NOT_SENT

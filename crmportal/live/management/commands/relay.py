@@ -1,7 +1,8 @@
 """`manage.py relay`: the live relay as its own process (scale-out), one active at a time.
 
 Needs REDIS_URL: the relay and the daphne processes meet in the Redis channel layer, and a
-Redis lock (crmportal/live/lock.py) keeps a second relay waiting until the first is gone. Run
+Redis lock (crmportal/live/lock.py) keeps a second relay waiting until the first is gone; the
+lock holder also runs the deployment's scheduler (crmportal/schedule.py). Run
 the daphne processes with LIVE_RELAY=external (the default when REDIS_URL is set) so they do
 not start their own. SIGTERM or Ctrl-C stops it cleanly and frees the lock at once.
 """
@@ -16,6 +17,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from crmportal import schedule
 from crmportal.live.lock import RelayLock
 from crmportal.live.relay import Relay
 
@@ -78,13 +80,15 @@ async def _relay_while_held(lock: RelayLock, source: str | None, stop: asyncio.E
                             ttl: float) -> None:
     relay = Relay(source=source)
     relaying = asyncio.create_task(relay.run(), name="relay")
+    # The deployment's scheduler runs where the lock is held, so once per deployment.
+    scheduling = asyncio.create_task(schedule.run(), name="schedule")
     keeping = asyncio.create_task(_keep(lock, ttl), name="lock")
     stopping = asyncio.create_task(stop.wait(), name="stop")
-    done, _ = await asyncio.wait({relaying, keeping, stopping},
+    done, _ = await asyncio.wait({relaying, scheduling, keeping, stopping},
                                  return_when=asyncio.FIRST_COMPLETED)
-    for task in (relaying, keeping, stopping):
+    for task in (relaying, scheduling, keeping, stopping):
         task.cancel()
-    await asyncio.gather(relaying, keeping, stopping, return_exceptions=True)
+    await asyncio.gather(relaying, scheduling, keeping, stopping, return_exceptions=True)
     if relaying in done and not relaying.cancelled() and relaying.exception():
         log.error("relay: ended with an error", exc_info=relaying.exception())
     with contextlib.suppress(Exception):

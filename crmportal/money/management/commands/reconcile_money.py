@@ -1,5 +1,5 @@
 """`manage.py reconcile_money`: settle money operations whose outcome is unknown, and list
-what was found upstream (the scheduler in the relay does the same every few seconds)."""
+what was found upstream (the scheduler, crmportal/schedule.py, does the same every few seconds)."""
 
 from __future__ import annotations
 
