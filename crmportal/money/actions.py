@@ -205,7 +205,7 @@ def _failed(op: MoneyOperation, error: OMTraderError, *, actor, resend: bool) ->
                      state=State.REFUSED, resolved_at=now, message=error.message[:500])
     else:
         moved = step(op, (State.SENT,), "not_sent", actor=actor,
-                     outcome=AuditEntry.Outcome.FAILED, detail=f"Not sent: {error.message}",
+                     outcome=AuditEntry.Outcome.NOT_APPLIED, detail=f"Not sent: {error.message}",
                      state=State.NOT_SENT, resolved_at=now, message=error.message[:500])
     return op if moved else _overtaken(op)
 

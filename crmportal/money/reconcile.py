@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from crmportal.audit.models import AuditEntry
 from crmportal.money.actions import send, step
 from crmportal.money.models import MoneyOperation
 from crmportal.omtrader.client import get_omtrader
@@ -95,7 +96,8 @@ def reconcile(op: MoneyOperation, *, actor=None) -> Finding:
              state=State.UNKNOWN, unknown_since=op.unknown_since or timezone.now(),
              message="No answer arrived (the portal stopped while sending).")
     if op.state == State.APPROVED:  # stored, never sent: the process stopped in between
-        step(op, (State.APPROVED,), "not_sent", actor=actor, outcome="failed",
+        step(op, (State.APPROVED,), "not_sent", actor=actor,
+             outcome=AuditEntry.Outcome.NOT_APPLIED,
              detail="Stored but never sent (the portal stopped in between).",
              state=State.NOT_SENT, resolved_at=timezone.now(),
              message="The portal stopped before sending it; nothing was sent.")

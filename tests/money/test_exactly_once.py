@@ -166,3 +166,5 @@ def test_an_operation_stored_but_never_sent_ends_not_sent(as_user, client, omt, 
     op.refresh_from_db()
     assert op.state == State.NOT_SENT
     assert history_count(omt, account.id, op.reference) == 0
+    entry = AuditEntry.objects.filter(action="money.not_sent", entity_id=op.reference).get()
+    assert entry.outcome == AuditEntry.Outcome.NOT_APPLIED  # nothing reached OMTrader
