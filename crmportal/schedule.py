@@ -50,10 +50,22 @@ async def tick() -> None:
     now = time.monotonic()
     if now - _state["reconciled_at"] >= settings.MONEY_RECONCILE_EVERY:
         _state["reconciled_at"] = now
-        await sync_to_async(_reconcile, thread_sensitive=False)()
+        await _in_worker(_reconcile)
     if _sync_due(timezone.localtime()):
         _state["synced_on"] = timezone.localdate()
-        await sync_to_async(_sync_clients, thread_sensitive=False)()
+        await _in_worker(_sync_clients)
+
+
+async def _in_worker(job) -> None:
+    """A job in a thread of its own, with database connections of its own: a connection a
+    job leaves behind is closed when it is too old or broken, as after a request."""
+    def run() -> None:
+        close_old_connections()
+        try:
+            job()
+        finally:
+            close_old_connections()
+    await sync_to_async(run, thread_sensitive=False)()
 
 
 def _sync_due(now: datetime) -> bool:
@@ -69,22 +81,15 @@ def _reconcile() -> None:
     from crmportal.money.actions import expire_requests  # noqa: PLC0415 - apps are ready now
     from crmportal.money.reconcile import reconcile_pending  # noqa: PLC0415
 
-    close_old_connections()
-    try:
-        expire_requests()
-        # One indexed query selects what is due (unknown, overdue, stored but never sent).
-        for finding in reconcile_pending():
-            log.info("reconcile %s: %s %s", finding.operation.reference, finding.outcome,
-                     finding.detail)
-    finally:
-        close_old_connections()
+    expire_requests()
+    # One indexed query selects what is due (unknown, overdue, stored but never sent).
+    for finding in reconcile_pending():
+        log.info("reconcile %s: %s %s", finding.operation.reference, finding.outcome,
+                 finding.detail)
 
 
 def _sync_clients() -> None:
-    close_old_connections()
     try:
         call_command("sync_clients")
     except Exception:  # noqa: BLE001 - tomorrow night tries again; the log says why
         log.exception("nightly sync_clients failed")
-    finally:
-        close_old_connections()
