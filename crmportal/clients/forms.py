@@ -7,13 +7,14 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crmportal.clients import kyc
 from crmportal.clients.fields import EDITABLE, FIELDS, SECTIONS, SENSITIVE
 from crmportal.clients.index import digits
 from crmportal.clients.models import ClientIndex, ClientIndexGroup
+from crmportal.forms import IndexFilterForm, UpstreamErrors, sort_choices
 from crmportal.omtrader.entities import Client, Group
 from crmportal.omtrader.enums import EnumValue, choices
 
@@ -40,8 +41,8 @@ def _enum_choices(kind: str, empty: str) -> list[tuple[Any, str]]:
     return [("", empty), *choices(kind)]
 
 
-class ClientFilterForm(forms.Form):
-    """The list's query string. Values that make no sense are dropped with a notice."""
+class ClientFilterForm(IndexFilterForm):
+    """The clients list's query string."""
 
     q = forms.CharField(required=False, max_length=200, label="Search")
     status = forms.TypedChoiceField(
@@ -58,10 +59,9 @@ class ClientFilterForm(forms.Form):
     lead_source = forms.CharField(required=False, max_length=200, label="Lead source")
     lead_campaign = forms.CharField(required=False, max_length=200, label="Campaign")
     group = forms.IntegerField(required=False, min_value=0, max_value=2**62)
-    sort = forms.ChoiceField(
-        required=False,
-        choices=[(f"{d}{k}", f"{d}{k}") for k in SORTS for d in ("", "-")])
+    sort = forms.ChoiceField(required=False, choices=sort_choices(SORTS))
 
+    SORTS = SORTS
     FILTERS = ("status", "kyc", "type", "manager", "country", "lead_source", "lead_campaign",
                "group")
     # The filters whose values come from the member's clients (offer()), and what "any" reads.
@@ -74,29 +74,6 @@ class ClientFilterForm(forms.Form):
         """Make each offered filter a select of `options[name]` (value, label) pairs."""
         for name, offered in options.items():
             self.fields[name].widget = forms.Select(choices=[("", self.OFFERED[name]), *offered])
-
-    def selects(self) -> list[forms.BoundField]:
-        """The filter bar: one select per filter, the current value selected."""
-        return [self[name] for name in self.SELECTS]
-
-    @classmethod
-    def parse(cls, query) -> tuple[ClientFilterForm, list[str]]:
-        """A valid form from any query string, and what was corrected to get there."""
-        data = {name: query.get(name, "") for name in cls.base_fields}
-        form = cls(data)
-        notices = []
-        if not form.is_valid():
-            for name, errors in form.errors.as_data().items():
-                field = form.fields[name]
-                label = field.label or name.replace("_", " ").capitalize()
-                why = ("it is not one of the known values" if errors[0].code == "invalid_choice"
-                       else errors[0].messages[0].rstrip(".").lower())
-                notices.append(f"Ignored {label.lower() if not label.isupper() else label} "
-                               f"“{data.get(name, '')[:40]}”: {why}.")
-                data[name] = ""
-            form = cls(data)
-            form.is_valid()
-        return form, notices
 
     def filter(self, rows: QuerySet[ClientIndex]) -> QuerySet[ClientIndex]:
         data = self.cleaned_data
@@ -111,24 +88,6 @@ class ClientFilterForm(forms.Form):
             in_group = ClientIndexGroup.objects.filter(group_id=data["group"]).values("client_id")
             rows = rows.filter(Q(preferred_group=data["group"]) | Q(id__in=in_group))
         return search(rows, data.get("q", ""))
-
-    def order(self, rows: QuerySet[ClientIndex]) -> QuerySet[ClientIndex]:
-        key = self.cleaned_data.get("sort") or DEFAULT_SORT
-        desc = key.startswith("-")
-        columns = SORTS[key.lstrip("-")]
-        order = [F(c).desc(nulls_last=True) if desc else F(c).asc(nulls_last=True)
-                 for c in columns]
-        if "id" not in columns:
-            order.append(F("id").desc() if desc else F("id").asc())
-        return rows.order_by(*order)
-
-    @property
-    def sort_key(self) -> str:
-        return self.cleaned_data.get("sort") or DEFAULT_SORT
-
-    @property
-    def active(self) -> bool:
-        return any(self.cleaned_data.get(name) not in (None, "") for name in ("q", *self.FILTERS))
 
 
 def search(rows: QuerySet[ClientIndex], text: str) -> QuerySet[ClientIndex]:
@@ -149,7 +108,7 @@ def search(rows: QuerySet[ClientIndex], text: str) -> QuerySet[ClientIndex]:
     return rows
 
 
-class ClientForm(forms.Form):
+class ClientForm(UpstreamErrors, forms.Form):
     """Create or edit a client, validated the way OMTrader validates it."""
 
     version = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -230,19 +189,6 @@ class ClientForm(forms.Form):
                 continue
             changed[name] = value
         return changed
-
-    def add_upstream_errors(self, field_errors: dict[str, str], message: str) -> None:
-        """OMTrader's field messages on the fields; anything else above the form."""
-        placed = False
-        for name, text in field_errors.items():
-            if name in self.fields and name != "version":
-                self.add_error(name, f"OMTrader: {text}")
-                placed = True
-            else:
-                self.add_error(None, f"OMTrader: {name}: {text}")
-                placed = True
-        if not placed:
-            self.add_error(None, f"OMTrader refused the change: {message}")
 
     def _typed(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in EDITABLE}
