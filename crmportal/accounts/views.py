@@ -35,7 +35,7 @@ from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
 from crmportal.clients.export import in_async
 from crmportal.clients.views import _query, _symbol_codes
-from crmportal.errors import failed_write, panel_failed
+from crmportal.errors import failed_write, panel_failed, write_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.money.history import account_panel
 from crmportal.omtrader.client import get_omtrader
@@ -364,13 +364,9 @@ def account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account_for_user(request, account_id)
     error = ""
     if request.method == "POST":
-        try:
-            do_delete_account(account, actor=request.user)
-        except Rejected as refused:
-            error = f"OMTrader refused to delete this account: {refused.message}"
-        except OMTraderError as failed:
-            error = failed_write(failed, "deletion")
-        else:
+        error = write_failed(lambda: do_delete_account(account, actor=request.user),
+                             "deletion", "OMTrader refused to delete this account")
+        if not error:
             messages.success(request, f"Account #{account.id} was deleted.")
             if account.client_id is not None:
                 return redirect("clients-show-client", client_id=account.client_id)

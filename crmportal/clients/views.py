@@ -45,7 +45,7 @@ from crmportal.clients.forms import (
     KycRejectForm,
 )
 from crmportal.clients.models import KycReview
-from crmportal.errors import failed_write, panel_failed
+from crmportal.errors import failed_write, panel_failed, write_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.bundles import begin_client_overview
 from crmportal.omtrader.client import get_omtrader
@@ -488,13 +488,9 @@ def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
     client, seen = _client_for_user(request, client_id, write=True)
     error = ""
     if request.method == "POST":
-        try:
-            do_delete_client(client, actor=request.user)
-        except Rejected as refused:
-            error = f"OMTrader refused to delete this client: {refused.message}"
-        except OMTraderError as failed:
-            error = failed_write(failed, "deletion")
-        else:
+        error = write_failed(lambda: do_delete_client(client, actor=request.user),
+                             "deletion", "OMTrader refused to delete this client")
+        if not error:
             messages.success(request, f"Client #{client.id} {client.name} was deleted.")
             return redirect("clients-list-clients")
     context = {"client": client, "accounts": seen.accounts, "error": error}
