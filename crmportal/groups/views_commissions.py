@@ -140,15 +140,12 @@ def _too_many(request: HttpRequest, group: Group, commission: Commission | None,
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
 @step_up_required
-def commission_create(request: HttpRequest, group_id: int) -> HttpResponse:
-    group, _ = group_for(request.user, group_id, write=True)
-    return _form_page(request, group, None)
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required(MANAGE, raise_exception=True)
-@step_up_required
-def commission_edit(request: HttpRequest, group_id: int, commission_id: int) -> HttpResponse:
+def commission_form(request: HttpRequest, group_id: int,
+                    commission_id: int | None = None) -> HttpResponse:
+    """A new commission (no id) or one to edit."""
+    if commission_id is None:
+        group, _ = group_for(request.user, group_id, write=True)
+        return _form_page(request, group, None)
     group, commission = _commission(request, group_id, commission_id, write=True)
     return _form_page(request, group, commission)
 
