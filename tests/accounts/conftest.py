@@ -12,11 +12,8 @@ from crmportal.accounts.models import AccountIndex, AccountIndexState
 from crmportal.omtrader.client import get_omtrader, reset_omtrader
 from tests.clients.conftest import (  # noqa: F401 - fixtures shared with the clients tests
     _build_index,
-    as_user,
     built_index,
-    knobs,
     make_client,
-    omt,
     upstream,
 )
 
