@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
@@ -33,7 +31,7 @@ from crmportal.accounts.overview import begin_account_overview
 from crmportal.audit import present
 from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
-from crmportal.clients.export import in_async
+from crmportal.clients.export import csv_response
 from crmportal.clients.views import _query, _symbol_codes
 from crmportal.errors import failed_write, panel_failed, write_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
@@ -179,12 +177,7 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
                   f"/accounts/?{request.GET.urlencode()[:1500]}")
     chunks = export.csv_chunks(rows.iterator(chunk_size=export.CHUNK_ROWS),
                                group_names={g.id: g.name for g in _groups(omt)})
-    content = in_async(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="accounts-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_response(request, chunks, "accounts")
 
 
 # -- the account page --------------------------------------------------------------------------

@@ -9,6 +9,9 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, tzinfo
 
 from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 
 from crmportal.clients import kyc
 from crmportal.clients.fields import FIELDS, enum_label, mask
@@ -72,6 +75,17 @@ def csv_chunks(records: Iterable[dict], **options) -> Iterator[bytes]:
             pending = 0
     if pending:
         yield buffer.getvalue().encode()
+
+
+def csv_response(request, chunks: Iterator[bytes], name: str) -> StreamingHttpResponse:
+    """The CSV download `name-YYYYmmdd-HHMM.csv`, streamed (asynchronously under ASGI), never
+    cached."""
+    content = in_async(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 async def in_async(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.handlers.asgi import ASGIRequest
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -263,12 +262,7 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
         group_names=_group_names(omt),
         zone=timezone.get_current_timezone(),
     )
-    content = export.in_async(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="clients-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return export.csv_response(request, chunks, "clients")
 
 
 # -- the client 360 page -----------------------------------------------------------------------
