@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Max, QuerySet
 
 from crmportal.omtrader.errors import OMTraderError, Rejected
 
@@ -46,6 +47,26 @@ class LocalIndex:
 
     def freshness(self, state) -> Freshness:
         return Freshness(self.checked_at(state), reconcile_needed=state.reconcile_needed)
+
+
+@dataclass(frozen=True)
+class Probe:
+    newest: datetime | None
+    count: int
+    total: int | None
+    unchanged: bool
+
+
+def probe(rows: QuerySet, listing: Callable[..., Any]) -> Probe:
+    """The change check's one small call: the upstream's newest record (by `updated_at`) and
+    its total. Nothing newer than the index's newest and the same count: nothing changed (the
+    usual case)."""
+    newest = rows.aggregate(newest=Max("updated_at"))["newest"]
+    count = rows.count()
+    first = listing(page=1, limit=1, sort_by="updated_at", direction="DESC")
+    top = first.items[0].updated_at if first.items else None
+    unchanged = first.total == count and (top is None or (newest is not None and top <= newest))
+    return Probe(newest, count, first.total, unchanged)
 
 
 def ensure_fresh(omt, index: LocalIndex) -> Freshness:

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from crmportal import freshness
@@ -64,18 +64,15 @@ def ensure_fresh(omt) -> Freshness:
 
 
 def check_changes(omt, state: AccountIndexState) -> None:
-    newest = AccountIndex.objects.aggregate(newest=Max("updated_at"))["newest"]
-    count = AccountIndex.objects.count()
-    probe = omt.list_accounts(page=1, limit=1, sort_by="updated_at", direction="DESC")
-    top = probe.items[0].updated_at if probe.items else None
-    complete = True
-    if not (probe.total == count and (top is None or (newest and top <= newest))):
-        complete = _read_changes(omt, newest)
+    seen = freshness.probe(AccountIndex.objects.all(), omt.list_accounts)
+    count, complete = seen.count, True
+    if not seen.unchanged:
+        complete = _read_changes(omt, seen.newest)
         count = AccountIndex.objects.count()
     cache.set(CHECKED_AT, timezone.now(), None)
-    if not complete or (probe.total is not None and probe.total != count):
-        log.info("account index: %s accounts upstream, %s indexed; rebuilding", probe.total, count)
-        if max(probe.total or 0, count) <= INLINE_REBUILD_MAX:
+    if not complete or (seen.total is not None and seen.total != count):
+        log.info("account index: %s accounts upstream, %s indexed; rebuilding", seen.total, count)
+        if max(seen.total or 0, count) <= INLINE_REBUILD_MAX:
             rebuild(omt)
         else:
             AccountIndexState.objects.filter(pk=state.pk).update(reconcile_needed=True)

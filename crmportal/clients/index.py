@@ -28,7 +28,7 @@ from itertools import islice
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crmportal import freshness
@@ -92,21 +92,15 @@ def ensure_fresh(omt) -> Freshness:
 
 
 def check_changes(omt, state: IndexState) -> None:
-    newest = ClientIndex.objects.aggregate(newest=Max("updated_at"))["newest"]
-    count = ClientIndex.objects.count()
-    # The probe: the upstream's newest client and its total, one small call. Nothing newer
-    # than the index's newest and the same count: nothing to do (the usual case).
-    probe = omt.list_clients(page=1, limit=1, sort_by="updated_at", direction="DESC")
-    top = probe.items[0].updated_at if probe.items else None
-    unchanged = probe.total == count and (top is None or (newest is not None and top <= newest))
-    total, complete = probe.total, True
-    if not unchanged:
-        total, complete = _read_changes(omt, state, newest)
+    seen = freshness.probe(ClientIndex.objects.all(), omt.list_clients)
+    total, complete = seen.total, True
+    if not seen.unchanged:
+        total, complete = _read_changes(omt, state, seen.newest)
     # When it was checked lives in the cache: a database write per page would serialise them.
     cache.set(CHECKED_AT, timezone.now(), None)
     if total != state.upstream_total:
         IndexState.objects.filter(pk=state.pk).update(upstream_total=total)
-    count = ClientIndex.objects.count() if not unchanged else count
+    count = ClientIndex.objects.count() if not seen.unchanged else seen.count
     if not complete or (total is not None and total != count):
         log.info("client index: %s clients upstream, %s indexed; rebuilding", total, count)
         if max(total or 0, count) <= INLINE_REBUILD_MAX:
