@@ -20,16 +20,9 @@ from tests.clients.conftest import (  # noqa: F401 - fixtures shared with the cl
 GROUP = 6  # "Live Standard": the scope of limited members in these tests
 
 
-def _build_accounts(simulator, django_db_blocker) -> None:
-    with django_db_blocker.unblock(), override_settings(OMTRADER_URL=simulator.url):
-        reset_omtrader()
-        index.rebuild(get_omtrader())
-        reset_omtrader()
-
-
 @pytest.fixture(scope="session")
 def built_accounts(built_index, django_db_blocker, simulator):  # noqa: F811
-    _build_accounts(simulator, django_db_blocker)
+    _build_index(simulator, django_db_blocker, index)
     yield
     with django_db_blocker.unblock():
         AccountIndex.objects.all().delete()
@@ -48,7 +41,7 @@ def writes(simulator, built_accounts, django_db_blocker):
     yield simulator
     simulator.reset()
     _build_index(simulator, django_db_blocker)
-    _build_accounts(simulator, django_db_blocker)
+    _build_index(simulator, django_db_blocker, index)
 
 
 @pytest.fixture(scope="module")

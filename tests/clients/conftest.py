@@ -36,10 +36,12 @@ def form_data(client, client_id: int) -> dict:
     return data
 
 
-def _build_index(simulator, django_db_blocker) -> None:
+def _build_index(simulator, django_db_blocker, module=index) -> None:
+    """Rebuild an index (`module`: the client index, or another area's) from the simulator,
+    committed."""
     with django_db_blocker.unblock(), override_settings(OMTRADER_URL=simulator.url):
         reset_omtrader()
-        index.rebuild(get_omtrader())
+        module.rebuild(get_omtrader())
         reset_omtrader()
 
 
