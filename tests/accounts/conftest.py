@@ -5,15 +5,14 @@ per session the same way and rebuilt after modules that write."""
 from __future__ import annotations
 
 import pytest
-from django.test import override_settings
 
 from crmportal.accounts import index
 from crmportal.accounts.models import AccountIndex, AccountIndexState
-from crmportal.omtrader.client import get_omtrader, reset_omtrader
 from tests.clients.conftest import (  # noqa: F401 - fixtures shared with the clients tests
     _build_index,
     built_index,
     make_client,
+    read_all,
     upstream,
 )
 
@@ -46,13 +45,7 @@ def writes(simulator, built_accounts, django_db_blocker):
 
 @pytest.fixture(scope="module")
 def seeded_accounts(simulator):
-    with override_settings(OMTRADER_URL=simulator.url):
-        reset_omtrader()
-        try:
-            omt = get_omtrader()
-            return sorted(omt.iter_all(omt.list_accounts), key=lambda a: a.id)
-        finally:
-            reset_omtrader()
+    return sorted(read_all(simulator, "list_accounts"), key=lambda a: a.id)
 
 
 @pytest.fixture(scope="module")

@@ -82,16 +82,21 @@ def make_client(omt):  # noqa: F811 - the shared fixture, asked for by name
     return make
 
 
-@pytest.fixture(scope="module")
-def seeded(simulator):
-    """Every client as OMTrader has them when the module starts (read-only modules)."""
+def read_all(simulator, listing: str) -> list:
+    """Every record of one of OMTrader's lists ("list_clients"), read outside any test."""
     with override_settings(OMTRADER_URL=simulator.url):
         reset_omtrader()
         try:
             omt = get_omtrader()
-            return list(omt.iter_all(omt.list_clients))
+            return list(omt.iter_all(getattr(omt, listing)))
         finally:
             reset_omtrader()
+
+
+@pytest.fixture(scope="module")
+def seeded(simulator):
+    """Every client as OMTrader has them when the module starts (read-only modules)."""
+    return read_all(simulator, "list_clients")
 
 
 @pytest.fixture
