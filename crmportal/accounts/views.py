@@ -29,9 +29,8 @@ from crmportal.accounts.forms import (
 )
 from crmportal.accounts.overview import begin_account_overview
 from crmportal.audit import present
-from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
-from crmportal.clients.export import csv_response
+from crmportal.clients.export import csv_response, record_export
 from crmportal.clients.views import _query, _symbol_codes
 from crmportal.errors import failed_write, panel_failed, write_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
@@ -171,10 +170,7 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
     form, rows, notices = _filtered(request, request.GET)
     omt = get_omtrader()
     index.ensure_fresh(omt)
-    count = rows.count()
-    record("account.export", request=request, entity_type="account", after={"rows": count},
-           detail=f"CSV export of {count} account{'s' if count != 1 else ''}: "
-                  f"/accounts/?{request.GET.urlencode()[:1500]}")
+    record_export(request, "account", rows.count())
     chunks = export.csv_chunks(rows.iterator(chunk_size=export.CHUNK_ROWS),
                                group_names={g.id: g.name for g in _groups(omt)})
     return csv_response(request, chunks, "accounts")

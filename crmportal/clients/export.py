@@ -13,6 +13,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from crmportal.audit import log
 from crmportal.clients import kyc
 from crmportal.clients.fields import FIELDS, enum_label, mask
 
@@ -75,6 +76,14 @@ def csv_chunks(records: Iterable[dict], **options) -> Iterator[bytes]:
             pending = 0
     if pending:
         yield buffer.getvalue().encode()
+
+
+def record_export(request, kind: str, count: int) -> None:
+    """The audit entry of a list's CSV export: how many rows, and the filtered list's address
+    (`/<kind>s/?…`)."""
+    log.record(f"{kind}.export", request=request, entity_type=kind, after={"rows": count},
+               detail=f"CSV export of {count} {kind}{'s' if count != 1 else ''}: "
+                      f"/{kind}s/?{request.GET.urlencode()[:1500]}")
 
 
 def csv_response(request, chunks: Iterator[bytes], name: str) -> StreamingHttpResponse:

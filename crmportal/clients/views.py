@@ -25,7 +25,6 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
 
 from crmportal.audit import present
-from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
 from crmportal.clients import export, index, kyc
 from crmportal.clients.actions import (
@@ -252,10 +251,7 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
     form, rows, notices = _filtered(request, request.GET)
     omt = get_omtrader()
     index.ensure_fresh(omt)
-    count = rows.count()
-    record("client.export", request=request, entity_type="client", after={"rows": count},
-           detail=f"CSV export of {count} client{'s' if count != 1 else ''}: "
-                  f"/clients/?{request.GET.urlencode()[:1500]}")
+    export.record_export(request, "client", rows.count())
     chunks = export.csv_chunks(
         rows.values_list("record", flat=True).iterator(chunk_size=export.CHUNK_ROWS),
         may_see_sensitive=_may_see_sensitive(request.user),
