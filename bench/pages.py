@@ -576,8 +576,6 @@ def _index_at_scale(count: int) -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.core.paginator import Paginator
-    from django.http import QueryDict
 
     from crmportal.clients import index
     from crmportal.clients.forms import ClientFilterForm
@@ -597,25 +595,13 @@ def _index_at_scale(count: int) -> None:
               "country=DE&lead_campaign=gold-rush&page=40"),
              ("scoped member (group 7), search", scoped, "q=chen"),
              ("KYC waiting, oldest first", everyone, "kyc=pending&sort=created")]
-    for label, user, query in cases:
-        samples, found = [], 0
-        for _ in range(20):
-            started = time.perf_counter()
-            form, _ = ClientFilterForm.parse(QueryDict(query))
-            rows = form.order(form.filter(index.visible_to(user))).defer("record", "search_text")
-            page = Paginator(rows, 50).get_page(QueryDict(query).get("page", 1))
-            list(page)
-            found = page.paginator.count
-            samples.append(time.perf_counter() - started)
-        print(f"  {label:<34} {statistics.median(samples) * 1000:7.1f} ms  ({found:,} match)")
+    _list_medians(cases, ClientFilterForm, index.visible_to, ("record", "search_text"), 34)
 
 
 def _accounts_at_scale(count: int) -> None:
     """The account list's database work over `count` indexed accounts (after _index_at_scale,
     in its database)."""
-    from django.core.paginator import Paginator
     from django.db import connection
-    from django.http import QueryDict
 
     from crmportal.accounts import index
     from crmportal.accounts.forms import AccountFilterForm
@@ -635,17 +621,27 @@ def _accounts_at_scale(count: int) -> None:
               "balance_min=1000&balance_max=5000&page=40"),
              ("EUR by equity", everyone, "currency=EUR&sort=-equity"),
              ("scoped member (group 7), search", scoped, "q=smith")]
+    _list_medians(cases, AccountFilterForm, index.visible_to, ("search_text",), 38)
+
+
+def _list_medians(cases, form_class, visible_to, defer: tuple[str, ...], width: int) -> None:
+    """Per case (label, member, query string): the median of 20 runs of what a list asks of
+    its index (parse, scope, filter, sort, count, one page of 50)."""
+    from django.core.paginator import Paginator
+    from django.http import QueryDict
+
     for label, user, query in cases:
         samples, found = [], 0
         for _ in range(20):
             started = time.perf_counter()
-            form, _ = AccountFilterForm.parse(QueryDict(query))
-            rows = form.order(form.filter(index.visible_to(user))).defer("search_text")
+            form, _ = form_class.parse(QueryDict(query))
+            rows = form.order(form.filter(visible_to(user))).defer(*defer)
             page = Paginator(rows, 50).get_page(QueryDict(query).get("page", 1))
             list(page)
             found = page.paginator.count
             samples.append(time.perf_counter() - started)
-        print(f"  {label:<38} {statistics.median(samples) * 1000:7.1f} ms  ({found:,} match)")
+        print(f"  {label:<{width}} {statistics.median(samples) * 1000:7.1f} ms  "
+              f"({found:,} match)")
 
 
 def _fill_accounts(path: str, count: int) -> None:

@@ -9,6 +9,7 @@ account, which the page says in those words."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.http import Http404
 
@@ -86,6 +87,18 @@ def failed_write(error: OMTraderError, what: str = "change") -> str:
     advice = ("Tell an administrator." if isinstance(error, Unauthorized)
               else "Try again in a moment." if isinstance(error, Unavailable) else "")
     return f"{what_happened(error)}; the {what} was not saved. {advice}".strip()
+
+
+def write_failed(write: Callable[[], object], what: str, refused: str = "") -> str:
+    """Run a view's write: "" when it went through, else what the member is told (`refused`
+    and OMTrader's message when OMTrader refused it and `refused` is given)."""
+    try:
+        write()
+    except Rejected as error:
+        return f"{refused}: {error.message}" if refused else failed_write(error, what)
+    except OMTraderError as error:
+        return failed_write(error, what)
+    return ""
 
 
 def panel_failed(error: OMTraderError, what: str) -> str:

@@ -6,6 +6,12 @@ import pytest
 
 from crmportal.staff.members import create_staff
 from crmportal.staff.roles import ADMINISTRATOR, BACK_OFFICE, COMPLIANCE, SUPERVISOR
+from tests.support.fixtures import (  # noqa: F401 - fixtures, registered by being imported
+    as_user,
+    knobs,
+    omt,
+    pointed_at_simulator,
+)
 from tests.support.staff import PASSWORD
 
 

@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 
 from crmportal.accounts.models import AccountIndex
-from crmportal.clients.forms import ClientFilterForm, recent_choices, since
+from crmportal.forms import IndexFilterForm, UpstreamErrors, recent_choices, since, sort_choices
 from crmportal.omtrader.entities import Client, Group, TradingAccount
 from crmportal.omtrader.enums import choices
 
@@ -34,8 +34,8 @@ def _money_field(label: str, minimum: Decimal = -MONEY_LIMIT) -> forms.DecimalFi
                               min_value=minimum, max_value=MONEY_LIMIT)
 
 
-class AccountFilterForm(forms.Form):
-    """The list's query string. Values that make no sense are dropped with a notice."""
+class AccountFilterForm(IndexFilterForm):
+    """The account list's query string."""
 
     q = forms.CharField(required=False, max_length=200, label="Search")
     group = forms.IntegerField(required=False, min_value=0, max_value=2**62)
@@ -52,24 +52,18 @@ class AccountFilterForm(forms.Form):
     balance_max = _money_field("Balance to")
     opened = forms.ChoiceField(required=False, label="Opened",
                                choices=recent_choices("Any time", "Opened"))
-    sort = forms.ChoiceField(
-        required=False,
-        choices=[(f"{d}{k}", f"{d}{k}") for k in SORTS for d in ("", "-")])
+    sort = forms.ChoiceField(required=False, choices=sort_choices(SORTS))
 
+    SORTS = SORTS
     FILTERS = ("group", "currency", "trade_type", "liquidation", "positions", "level_below",
                "balance_min", "balance_max", "opened")
     SELECTS = ("group", "currency", "trade_type", "liquidation", "positions", "opened")
     NUMBERS = ("level_below", "balance_min", "balance_max")
 
-    parse = classmethod(ClientFilterForm.parse.__func__)
-
     def offer(self, groups: list[tuple[int, str]], currencies: list[str]) -> None:
         self.fields["group"].widget = forms.Select(choices=[("", "Any group"), *groups])
         self.fields["currency"].widget = forms.Select(
             choices=[("", "Any currency"), *((c, c) for c in currencies)])
-
-    def selects(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.SELECTS]
 
     def numbers(self) -> list[forms.BoundField]:
         return [self[name] for name in self.NUMBERS]
@@ -91,24 +85,6 @@ class AccountFilterForm(forms.Form):
         if data.get("opened"):
             rows = rows.filter(created_at__gte=since(data["opened"]))
         return search(rows, data.get("q", ""))
-
-    def order(self, rows: QuerySet[AccountIndex]) -> QuerySet[AccountIndex]:
-        key = self.sort_key
-        desc = key.startswith("-")
-        columns = SORTS[key.lstrip("-")]
-        order = [F(c).desc(nulls_last=True) if desc else F(c).asc(nulls_last=True)
-                 for c in columns]
-        if "id" not in columns:
-            order.append(F("id").desc() if desc else F("id").asc())
-        return rows.order_by(*order)
-
-    @property
-    def sort_key(self) -> str:
-        return self.cleaned_data.get("sort") or DEFAULT_SORT
-
-    @property
-    def active(self) -> bool:
-        return any(self.cleaned_data.get(name) not in (None, "") for name in ("q", *self.FILTERS))
 
 
 def search(rows: QuerySet[AccountIndex], text: str) -> QuerySet[AccountIndex]:
@@ -170,19 +146,6 @@ def _chosen_password(form: forms.Form, name: str) -> str | None:
             return None
         return typed
     return None
-
-
-class UpstreamErrors:
-    """Put OMTrader's field errors on the form's fields (the rest above the form)."""
-
-    def add_upstream_errors(self, field_errors: dict[str, str], message: str) -> None:
-        placed = False
-        for name, text in (field_errors or {}).items():
-            if name in self.fields:
-                self.add_error(name, f"OMTrader: {text}")
-                placed = True
-        if not placed:
-            self.add_error(None, f"OMTrader refused this: {message}")
 
 
 def _group_choices(groups: list[Group]) -> list[tuple[int, str]]:

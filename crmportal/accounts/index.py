@@ -23,21 +23,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from crmportal import freshness
 from crmportal.accounts.models import AccountIndex, AccountIndexState
-from crmportal.clients.index import Freshness
 from crmportal.clients.models import ClientIndex
+from crmportal.freshness import Freshness
 from crmportal.omtrader.concurrent import gather_each
 from crmportal.omtrader.entities import TradingAccount
-from crmportal.omtrader.errors import OMTraderError, Rejected
 from crmportal.staff.scope import group_scope
 
 log = logging.getLogger(__name__)
@@ -47,7 +45,6 @@ PARALLEL_PAGES = 4
 MAX_CHANGE_PAGES = 10
 OVERLAP = timedelta(seconds=2)
 INLINE_REBUILD_MAX = 20_000
-LOCK_SECONDS = 900
 CHECKED_AT = "accounts:index:checked-at"
 MONEY_COLUMNS = ("balance", "credit", "equity", "margin", "margin_free", "margin_level",
                  "profit")
@@ -63,44 +60,19 @@ def visible_to(user, rows: QuerySet[AccountIndex] | None = None) -> QuerySet[Acc
 # -- keeping it fresh ------------------------------------------------------------------------
 
 def ensure_fresh(omt) -> Freshness:
-    state = AccountIndexState.load()
-    if state.full_synced_at is None:
-        with _lock() as mine:
-            if not mine:
-                return Freshness(building=True)
-            if AccountIndexState.load().full_synced_at is None:
-                rebuild(omt)
-        return _freshness(AccountIndexState.load())
-    max_age = settings.ACCOUNT_INDEX_MAX_AGE
-    if max_age and not cache.add("accounts:index:checked", 1, max_age):
-        return _freshness(state)
-    with _lock() as mine:
-        if not mine:
-            return _freshness(state)
-        try:
-            check_changes(omt, state)
-        except OMTraderError as error:
-            log.warning("account index: change check failed: %s", error.message)
-            why = ("refused the change check" if isinstance(error, Rejected)
-                   else "did not answer the change check")
-            return Freshness(cache.get(CHECKED_AT), error=f"OMTrader {why}; the list shows the "
-                             "portal's copy as of the time below.")
-    return _freshness(AccountIndexState.load())
+    return freshness.ensure_fresh(omt, INDEX)
 
 
 def check_changes(omt, state: AccountIndexState) -> None:
-    newest = AccountIndex.objects.aggregate(newest=Max("updated_at"))["newest"]
-    count = AccountIndex.objects.count()
-    probe = omt.list_accounts(page=1, limit=1, sort_by="updated_at", direction="DESC")
-    top = probe.items[0].updated_at if probe.items else None
-    complete = True
-    if not (probe.total == count and (top is None or (newest and top <= newest))):
-        complete = _read_changes(omt, newest)
+    seen = freshness.probe(AccountIndex.objects.all(), omt.list_accounts)
+    count, complete = seen.count, True
+    if not seen.unchanged:
+        complete = _read_changes(omt, seen.newest)
         count = AccountIndex.objects.count()
     cache.set(CHECKED_AT, timezone.now(), None)
-    if not complete or (probe.total is not None and probe.total != count):
-        log.info("account index: %s accounts upstream, %s indexed; rebuilding", probe.total, count)
-        if max(probe.total or 0, count) <= INLINE_REBUILD_MAX:
+    if not complete or (seen.total is not None and seen.total != count):
+        log.info("account index: %s accounts upstream, %s indexed; rebuilding", seen.total, count)
+        if max(seen.total or 0, count) <= INLINE_REBUILD_MAX:
             rebuild(omt)
         else:
             AccountIndexState.objects.filter(pk=state.pk).update(reconcile_needed=True)
@@ -199,18 +171,11 @@ def _row(account: TradingAccount, client_name: str, now: datetime) -> AccountInd
     )
 
 
-def _freshness(state: AccountIndexState) -> Freshness:
-    return Freshness(cache.get(CHECKED_AT) or state.full_synced_at,
-                     reconcile_needed=state.reconcile_needed)
+def _checked_at(state: AccountIndexState) -> datetime | None:
+    return cache.get(CHECKED_AT) or state.full_synced_at
 
 
-@contextmanager
-def _lock():
-    """One index writer at a time across processes (the cache is shared when Redis is)."""
-    key = "accounts:index:lock"
-    mine = cache.add(key, 1, LOCK_SECONDS)
-    try:
-        yield mine
-    finally:
-        if mine:
-            cache.delete(key)
+INDEX = freshness.LocalIndex(key="accounts:index", noun="account",
+                             max_age_setting="ACCOUNT_INDEX_MAX_AGE",
+                             load_state=AccountIndexState.load, check_changes=check_changes,
+                             rebuild=rebuild, checked_at=_checked_at)

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
@@ -31,11 +29,10 @@ from crmportal.accounts.forms import (
 )
 from crmportal.accounts.overview import begin_account_overview
 from crmportal.audit import present
-from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
-from crmportal.clients.export import in_async
+from crmportal.clients.export import csv_response, record_export
 from crmportal.clients.views import _query, _symbol_codes
-from crmportal.errors import failed_write, panel_failed
+from crmportal.errors import failed_write, panel_failed, write_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.money.history import account_panel
 from crmportal.omtrader.client import get_omtrader
@@ -173,18 +170,10 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
     form, rows, notices = _filtered(request, request.GET)
     omt = get_omtrader()
     index.ensure_fresh(omt)
-    count = rows.count()
-    record("account.export", request=request, entity_type="account", after={"rows": count},
-           detail=f"CSV export of {count} account{'s' if count != 1 else ''}: "
-                  f"/accounts/?{request.GET.urlencode()[:1500]}")
+    record_export(request, "account", rows.count())
     chunks = export.csv_chunks(rows.iterator(chunk_size=export.CHUNK_ROWS),
                                group_names={g.id: g.name for g in _groups(omt)})
-    content = in_async(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="accounts-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_response(request, chunks, "accounts")
 
 
 # -- the account page --------------------------------------------------------------------------
@@ -364,13 +353,9 @@ def account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
     account = _account_for_user(request, account_id)
     error = ""
     if request.method == "POST":
-        try:
-            do_delete_account(account, actor=request.user)
-        except Rejected as refused:
-            error = f"OMTrader refused to delete this account: {refused.message}"
-        except OMTraderError as failed:
-            error = failed_write(failed, "deletion")
-        else:
+        error = write_failed(lambda: do_delete_account(account, actor=request.user),
+                             "deletion", "OMTrader refused to delete this account")
+        if not error:
             messages.success(request, f"Account #{account.id} was deleted.")
             if account.client_id is not None:
                 return redirect("clients-show-client", client_id=account.client_id)

@@ -9,7 +9,11 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, tzinfo
 
 from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import StreamingHttpResponse
+from django.utils import timezone
 
+from crmportal.audit import log
 from crmportal.clients import kyc
 from crmportal.clients.fields import FIELDS, enum_label, mask
 
@@ -72,6 +76,25 @@ def csv_chunks(records: Iterable[dict], **options) -> Iterator[bytes]:
             pending = 0
     if pending:
         yield buffer.getvalue().encode()
+
+
+def record_export(request, kind: str, count: int) -> None:
+    """The audit entry of a list's CSV export: how many rows, and the filtered list's address
+    (`/<kind>s/?…`)."""
+    log.record(f"{kind}.export", request=request, entity_type=kind, after={"rows": count},
+               detail=f"CSV export of {count} {kind}{'s' if count != 1 else ''}: "
+                      f"/{kind}s/?{request.GET.urlencode()[:1500]}")
+
+
+def csv_response(request, chunks: Iterator[bytes], name: str) -> StreamingHttpResponse:
+    """The CSV download `name-YYYYmmdd-HHMM.csv`, streamed (asynchronously under ASGI), never
+    cached."""
+    content = in_async(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 async def in_async(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:

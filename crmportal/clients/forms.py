@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from crmportal.clients import kyc
 from crmportal.clients.fields import EDITABLE, FIELDS, SECTIONS, SENSITIVE
 from crmportal.clients.index import digits
 from crmportal.clients.models import ClientIndex, ClientIndexGroup, KycReview
+from crmportal.forms import IndexFilterForm, UpstreamErrors, recent_choices, since, sort_choices
 from crmportal.omtrader.entities import Client, Group
 from crmportal.omtrader.enums import EnumValue, choices
 
@@ -35,28 +35,12 @@ SORTS = {
     "expiry": ("expiry_date",),
 }
 DEFAULT_SORT = "-id"
-RECENT = ("today", "7", "30")  # "since" filters: today, or the last N days
-
-
-def recent_choices(empty: str, what: str) -> list[tuple[str, str]]:
-    """A "since" filter's options: "Registered today", "Registered in the last 7 days", ..."""
-    return [("", empty), *((v, f"{what} today" if v == "today" else f"{what} in the last {v} days")
-                           for v in RECENT)]
-
-
-def since(value: str):
-    """The moment a "since" filter value starts at: local midnight, or N days ago."""
-    if value == "today":
-        return timezone.make_aware(datetime.combine(timezone.localdate(), time.min))
-    return timezone.now() - timedelta(days=int(value))
-
-
 def _enum_choices(kind: str, empty: str) -> list[tuple[Any, str]]:
     return [("", empty), *choices(kind)]
 
 
-class ClientFilterForm(forms.Form):
-    """The list's query string. Values that make no sense are dropped with a notice."""
+class ClientFilterForm(IndexFilterForm):
+    """The clients list's query string."""
 
     q = forms.CharField(required=False, max_length=200, label="Search")
     status = forms.TypedChoiceField(
@@ -82,10 +66,9 @@ class ClientFilterForm(forms.Form):
                                  choices=recent_choices("Any time or never", "Rejected"))
     reason = forms.ChoiceField(required=False, label="Rejected for", choices=lambda: [
         ("", "Any reason"), *settings.KYC_REJECTION_REASONS])
-    sort = forms.ChoiceField(
-        required=False,
-        choices=[(f"{d}{k}", f"{d}{k}") for k in SORTS for d in ("", "-")])
+    sort = forms.ChoiceField(required=False, choices=sort_choices(SORTS))
 
+    SORTS = SORTS
     FILTERS = ("status", "kyc", "type", "manager", "country", "lead_source", "lead_campaign",
                "group", "registered", "accounts", "rejected", "reason")
     # The filters whose values come from the member's clients (offer()), and what "any" reads.
@@ -99,29 +82,6 @@ class ClientFilterForm(forms.Form):
         """Make each offered filter a select of `options[name]` (value, label) pairs."""
         for name, offered in options.items():
             self.fields[name].widget = forms.Select(choices=[("", self.OFFERED[name]), *offered])
-
-    def selects(self) -> list[forms.BoundField]:
-        """The filter bar: one select per filter, the current value selected."""
-        return [self[name] for name in self.SELECTS]
-
-    @classmethod
-    def parse(cls, query) -> tuple[ClientFilterForm, list[str]]:
-        """A valid form from any query string, and what was corrected to get there."""
-        data = {name: query.get(name, "") for name in cls.base_fields}
-        form = cls(data)
-        notices = []
-        if not form.is_valid():
-            for name, errors in form.errors.as_data().items():
-                field = form.fields[name]
-                label = field.label or name.replace("_", " ").capitalize()
-                why = ("it is not one of the known values" if errors[0].code == "invalid_choice"
-                       else errors[0].messages[0].rstrip(".").lower())
-                notices.append(f"Ignored {label.lower() if not label.isupper() else label} "
-                               f"“{data.get(name, '')[:40]}”: {why}.")
-                data[name] = ""
-            form = cls(data)
-            form.is_valid()
-        return form, notices
 
     def filter(self, rows: QuerySet[ClientIndex]) -> QuerySet[ClientIndex]:
         data = self.cleaned_data
@@ -145,24 +105,6 @@ class ClientFilterForm(forms.Form):
             start = since(data["rejected"]) if data.get("rejected") else None
             rows = rows.filter(id__in=rejections(start, data.get("reason")).values("client_id"))
         return search(rows, data.get("q", ""))
-
-    def order(self, rows: QuerySet[ClientIndex]) -> QuerySet[ClientIndex]:
-        key = self.cleaned_data.get("sort") or DEFAULT_SORT
-        desc = key.startswith("-")
-        columns = SORTS[key.lstrip("-")]
-        order = [F(c).desc(nulls_last=True) if desc else F(c).asc(nulls_last=True)
-                 for c in columns]
-        if "id" not in columns:
-            order.append(F("id").desc() if desc else F("id").asc())
-        return rows.order_by(*order)
-
-    @property
-    def sort_key(self) -> str:
-        return self.cleaned_data.get("sort") or DEFAULT_SORT
-
-    @property
-    def active(self) -> bool:
-        return any(self.cleaned_data.get(name) not in (None, "") for name in ("q", *self.FILTERS))
 
 
 def rejections(start=None, reason: str = "") -> QuerySet[KycReview]:
@@ -192,7 +134,7 @@ def search(rows: QuerySet[ClientIndex], text: str) -> QuerySet[ClientIndex]:
     return rows
 
 
-class ClientForm(forms.Form):
+class ClientForm(UpstreamErrors, forms.Form):
     """Create or edit a client, validated the way OMTrader validates it."""
 
     version = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -273,19 +215,6 @@ class ClientForm(forms.Form):
                 continue
             changed[name] = value
         return changed
-
-    def add_upstream_errors(self, field_errors: dict[str, str], message: str) -> None:
-        """OMTrader's field messages on the fields; anything else above the form."""
-        placed = False
-        for name, text in field_errors.items():
-            if name in self.fields and name != "version":
-                self.add_error(name, f"OMTrader: {text}")
-                placed = True
-            else:
-                self.add_error(None, f"OMTrader: {name}: {text}")
-                placed = True
-        if not placed:
-            self.add_error(None, f"OMTrader refused the change: {message}")
 
     def _typed(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in EDITABLE}

@@ -22,24 +22,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import islice
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from crmportal import freshness
 from crmportal.clients.fields import FIELDS
 from crmportal.clients.models import ClientIndex, ClientIndexGroup, IndexState
+from crmportal.freshness import Freshness
 from crmportal.omtrader.concurrent import gather_each
 from crmportal.omtrader.entities import Client, TradingAccount
 from crmportal.omtrader.enums import EnumValue
-from crmportal.omtrader.errors import NotFound, OMTraderError, Rejected
+from crmportal.omtrader.errors import NotFound
 from crmportal.staff.scope import group_scope, may_see_every_group
 
 log = logging.getLogger(__name__)
@@ -51,21 +50,10 @@ MAX_CHANGE_PAGES = 20
 OVERLAP = timedelta(seconds=2)
 INLINE_REBUILD_MAX = 20_000
 SWEEP_VERIFY_MAX = 200
-LOCK_SECONDS = 900
 CHECKED_AT = "clients:index:checked-at"
 INDEXED_TEXT = ("first_name", "middle_name", "family_name", "email", "mobile", "external_id",
                 "country", "lead_source", "lead_campaign")
 _NOT_DIGITS = re.compile(r"\D+")
-
-
-@dataclass(frozen=True)
-class Freshness:
-    """What a list can say about the index it answered from."""
-
-    checked_at: datetime | None = None
-    building: bool = False
-    error: str = ""
-    reconcile_needed: bool = False
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -100,47 +88,19 @@ def digits(text: str) -> str:
 # -- keeping it fresh ------------------------------------------------------------------------
 
 def ensure_fresh(omt) -> Freshness:
-    state = IndexState.load()
-    if state.full_synced_at is None:
-        with _lock() as mine:
-            if not mine:
-                return Freshness(building=True)
-            if IndexState.load().full_synced_at is None:
-                rebuild(omt)
-        return _freshness(IndexState.load())
-    max_age = settings.CLIENT_INDEX_MAX_AGE
-    if max_age and not cache.add("clients:index:checked", 1, max_age):
-        return _freshness(state)
-    with _lock() as mine:
-        if not mine:
-            return _freshness(state)
-        try:
-            check_changes(omt, state)
-        except OMTraderError as error:
-            log.warning("client index: change check failed: %s", error.message)
-            why = ("refused the change check" if isinstance(error, Rejected)
-                   else "did not answer the change check")
-            return Freshness(_checked_at(state), error=f"OMTrader {why}; the list shows the "
-                             "portal's copy as of the time below.")
-    return _freshness(IndexState.load())
+    return freshness.ensure_fresh(omt, INDEX)
 
 
 def check_changes(omt, state: IndexState) -> None:
-    newest = ClientIndex.objects.aggregate(newest=Max("updated_at"))["newest"]
-    count = ClientIndex.objects.count()
-    # The probe: the upstream's newest client and its total, one small call. Nothing newer
-    # than the index's newest and the same count: nothing to do (the usual case).
-    probe = omt.list_clients(page=1, limit=1, sort_by="updated_at", direction="DESC")
-    top = probe.items[0].updated_at if probe.items else None
-    unchanged = probe.total == count and (top is None or (newest is not None and top <= newest))
-    total, complete = probe.total, True
-    if not unchanged:
-        total, complete = _read_changes(omt, state, newest)
+    seen = freshness.probe(ClientIndex.objects.all(), omt.list_clients)
+    total, complete = seen.total, True
+    if not seen.unchanged:
+        total, complete = _read_changes(omt, state, seen.newest)
     # When it was checked lives in the cache: a database write per page would serialise them.
     cache.set(CHECKED_AT, timezone.now(), None)
     if total != state.upstream_total:
         IndexState.objects.filter(pk=state.pk).update(upstream_total=total)
-    count = ClientIndex.objects.count() if not unchanged else count
+    count = ClientIndex.objects.count() if not seen.unchanged else seen.count
     if not complete or (total is not None and total != count):
         log.info("client index: %s clients upstream, %s indexed; rebuilding", total, count)
         if max(total or 0, count) <= INLINE_REBUILD_MAX:
@@ -364,27 +324,17 @@ def _sweep(omt, started: datetime, nested: bool) -> None:
                                        if c is None]).delete()
 
 
-def _freshness(state: IndexState) -> Freshness:
-    return Freshness(_checked_at(state), reconcile_needed=state.reconcile_needed)
-
-
 def _checked_at(state: IndexState) -> datetime | None:
     return cache.get(CHECKED_AT) or state.checked_at
-
-
-@contextmanager
-def _lock():
-    """One index writer at a time across processes (the cache is shared when Redis is)."""
-    key = "clients:index:lock"
-    mine = cache.add(key, 1, LOCK_SECONDS)
-    try:
-        yield mine
-    finally:
-        if mine:
-            cache.delete(key)
 
 
 def _batches(items, size):
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+INDEX = freshness.LocalIndex(key="clients:index", noun="client",
+                             max_age_setting="CLIENT_INDEX_MAX_AGE", load_state=IndexState.load,
+                             check_changes=check_changes, rebuild=rebuild,
+                             checked_at=_checked_at)

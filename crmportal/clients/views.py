@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.handlers.asgi import ASGIRequest
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -26,7 +25,6 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
 
 from crmportal.audit import present
-from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
 from crmportal.clients import export, index, kyc
 from crmportal.clients.actions import (
@@ -45,7 +43,7 @@ from crmportal.clients.forms import (
     KycRejectForm,
 )
 from crmportal.clients.models import KycReview
-from crmportal.errors import failed_write, panel_failed
+from crmportal.errors import failed_write, panel_failed, write_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.bundles import begin_client_overview
 from crmportal.omtrader.client import get_omtrader
@@ -253,22 +251,14 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
     form, rows, notices = _filtered(request, request.GET)
     omt = get_omtrader()
     index.ensure_fresh(omt)
-    count = rows.count()
-    record("client.export", request=request, entity_type="client", after={"rows": count},
-           detail=f"CSV export of {count} client{'s' if count != 1 else ''}: "
-                  f"/clients/?{request.GET.urlencode()[:1500]}")
+    export.record_export(request, "client", rows.count())
     chunks = export.csv_chunks(
         rows.values_list("record", flat=True).iterator(chunk_size=export.CHUNK_ROWS),
         may_see_sensitive=_may_see_sensitive(request.user),
         group_names=_group_names(omt),
         zone=timezone.get_current_timezone(),
     )
-    content = export.in_async(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="clients-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return export.csv_response(request, chunks, "clients")
 
 
 # -- the client 360 page -----------------------------------------------------------------------
@@ -488,13 +478,9 @@ def client_delete(request: HttpRequest, client_id: int) -> HttpResponse:
     client, seen = _client_for_user(request, client_id, write=True)
     error = ""
     if request.method == "POST":
-        try:
-            do_delete_client(client, actor=request.user)
-        except Rejected as refused:
-            error = f"OMTrader refused to delete this client: {refused.message}"
-        except OMTraderError as failed:
-            error = failed_write(failed, "deletion")
-        else:
+        error = write_failed(lambda: do_delete_client(client, actor=request.user),
+                             "deletion", "OMTrader refused to delete this client")
+        if not error:
             messages.success(request, f"Client #{client.id} {client.name} was deleted.")
             return redirect("clients-list-clients")
     context = {"client": client, "accounts": seen.accounts, "error": error}

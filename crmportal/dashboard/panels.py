@@ -28,11 +28,12 @@ from crmportal.accounts.forms import AccountFilterForm
 from crmportal.audit import present
 from crmportal.audit.models import AuditEntry
 from crmportal.clients import index, kyc
-from crmportal.clients.forms import ClientFilterForm, rejections, since
+from crmportal.clients.forms import ClientFilterForm, rejections
 from crmportal.clients.models import ClientIndex, IndexState
 from crmportal.dashboard import links, market, sampler
 from crmportal.dashboard.models import Checkpoint
 from crmportal.dashboard.shared import SharedRead
+from crmportal.forms import since
 from crmportal.live import render as live_render
 from crmportal.money import history
 from crmportal.money.models import MoneyOperation
@@ -47,7 +48,7 @@ MONEY = "staff.transfer_money"  # Back office, Administrator
 SUPERVISOR = "staff.view_live_board"  # Supervisor, Administrator
 ADMINISTRATOR = "staff.manage_staff"  # Administrator
 
-REJECTION_DAYS = "30"  # the client list's "since" values (clients/forms.py: RECENT)
+REJECTION_DAYS = "30"  # the client list's "since" values (crmportal/forms.py: RECENT)
 NEW_CLIENT_DAYS = "7"
 NEAREST = 5
 TOP_SYMBOLS = 5

@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 
+from crmportal.forms import UpstreamErrors
 from crmportal.groups import tiers
 from crmportal.groups.conditions import BY_NAME
 from crmportal.omtrader.entities import Commission, Group, GroupSymbol
@@ -40,19 +41,6 @@ def check_currency(value: str, known: set[str]) -> str:
         raise ValidationError(f"“{value}” is not a currency OMTrader knows "
                               f"({', '.join(sorted(known))}).")
     return value
-
-
-class UpstreamErrors:
-    """OMTrader's field messages (`Rejected.field_errors`) on the fields they name."""
-
-    def add_upstream_errors(self, field_errors: dict[str, str], message: str) -> None:
-        if not field_errors:
-            self.add_error(None, f"OMTrader refused the change: {message}")
-        for name, text in field_errors.items():
-            if name in self.fields:
-                self.add_error(name, f"OMTrader: {text}")
-            else:
-                self.add_error(None, f"OMTrader: {name}: {text}")
 
 
 # -- a group's settings --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from crmportal.errors import failed_write
+from crmportal.errors import failed_write, write_failed
 from crmportal.groups import tiers
 from crmportal.groups.access import MANAGE, READ, commission_in, group_for, may_manage
 from crmportal.groups.actions import (
@@ -140,15 +140,12 @@ def _too_many(request: HttpRequest, group: Group, commission: Commission | None,
 @require_http_methods(["GET", "POST"])
 @permission_required(MANAGE, raise_exception=True)
 @step_up_required
-def commission_create(request: HttpRequest, group_id: int) -> HttpResponse:
-    group, _ = group_for(request.user, group_id, write=True)
-    return _form_page(request, group, None)
-
-
-@require_http_methods(["GET", "POST"])
-@permission_required(MANAGE, raise_exception=True)
-@step_up_required
-def commission_edit(request: HttpRequest, group_id: int, commission_id: int) -> HttpResponse:
+def commission_form(request: HttpRequest, group_id: int,
+                    commission_id: int | None = None) -> HttpResponse:
+    """A new commission (no id) or one to edit."""
+    if commission_id is None:
+        group, _ = group_for(request.user, group_id, write=True)
+        return _form_page(request, group, None)
     group, commission = _commission(request, group_id, commission_id, write=True)
     return _form_page(request, group, commission)
 
@@ -160,11 +157,9 @@ def commission_delete(request: HttpRequest, group_id: int, commission_id: int) -
     group, commission = _commission(request, group_id, commission_id, write=True)
     error = ""
     if request.method == "POST":
-        try:
-            do_delete_commission(commission, actor=request.user)
-        except OMTraderError as failed:
-            error = failed_write(failed, "deletion")
-        else:
+        error = write_failed(lambda: do_delete_commission(commission, actor=request.user),
+                             "deletion")
+        if not error:
             messages.success(request, f"Commission “{commission.name}” was deleted.")
             return redirect("groups-show-group", group_id=group.id)
     context = {"group": group, "commission": commission, "error": error,

@@ -5,34 +5,23 @@ per session the same way and rebuilt after modules that write."""
 from __future__ import annotations
 
 import pytest
-from django.test import override_settings
 
 from crmportal.accounts import index
 from crmportal.accounts.models import AccountIndex, AccountIndexState
-from crmportal.omtrader.client import get_omtrader, reset_omtrader
 from tests.clients.conftest import (  # noqa: F401 - fixtures shared with the clients tests
     _build_index,
-    as_user,
     built_index,
-    knobs,
     make_client,
-    omt,
+    read_all,
     upstream,
 )
 
 GROUP = 6  # "Live Standard": the scope of limited members in these tests
 
 
-def _build_accounts(simulator, django_db_blocker) -> None:
-    with django_db_blocker.unblock(), override_settings(OMTRADER_URL=simulator.url):
-        reset_omtrader()
-        index.rebuild(get_omtrader())
-        reset_omtrader()
-
-
 @pytest.fixture(scope="session")
 def built_accounts(built_index, django_db_blocker, simulator):  # noqa: F811
-    _build_accounts(simulator, django_db_blocker)
+    _build_index(simulator, django_db_blocker, index)
     yield
     with django_db_blocker.unblock():
         AccountIndex.objects.all().delete()
@@ -51,18 +40,12 @@ def writes(simulator, built_accounts, django_db_blocker):
     yield simulator
     simulator.reset()
     _build_index(simulator, django_db_blocker)
-    _build_accounts(simulator, django_db_blocker)
+    _build_index(simulator, django_db_blocker, index)
 
 
 @pytest.fixture(scope="module")
 def seeded_accounts(simulator):
-    with override_settings(OMTRADER_URL=simulator.url):
-        reset_omtrader()
-        try:
-            omt = get_omtrader()
-            return sorted(omt.iter_all(omt.list_accounts), key=lambda a: a.id)
-        finally:
-            reset_omtrader()
+    return sorted(read_all(simulator, "list_accounts"), key=lambda a: a.id)
 
 
 @pytest.fixture(scope="module")

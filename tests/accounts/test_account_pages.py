@@ -12,12 +12,11 @@ from crmportal.accounts.actions import do_create_account
 from crmportal.accounts.forms import AccountForm
 from crmportal.audit.models import AuditEntry
 from crmportal.omtrader.errors import Rejected
-from crmportal.staff.roles import ADMINISTRATOR, BACK_OFFICE, COMPLIANCE, SUPERVISOR
+from crmportal.staff.roles import BACK_OFFICE, COMPLIANCE
 from tests.accounts.conftest import GROUP
 from tests.clients.test_client_detail import without_tokens
+from tests.support.fixtures import ROLES, limited_member
 
-ROLES = {"backoffice": BACK_OFFICE, "compliance": COMPLIANCE, "supervisor": SUPERVISOR,
-         "administrator": ADMINISTRATOR}
 MAY_CHANGE = {"backoffice", "administrator"}
 WRITES = ("accounts-edit-account", "accounts-reset-password", "accounts-delete-account")
 
@@ -28,10 +27,7 @@ def show(account_id: int) -> str:
 
 @pytest.fixture(params=sorted(ROLES))
 def member(request, client, make_staff):
-    user = make_staff(f"limited-{request.param}", ROLES[request.param], [GROUP])
-    client.force_login(user)
-    user.slug = request.param
-    return user
+    return limited_member(request, client, make_staff, GROUP)
 
 
 def test_every_role_sees_an_account_in_scope(client, member, cases):

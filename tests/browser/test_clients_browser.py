@@ -7,8 +7,8 @@ import re
 import pytest
 import requests
 
+from tests.support.browser import sign_in
 from tests.support.portal import PortalProcess
-from tests.support.staff import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -33,14 +33,6 @@ def someone(simulator):
     clients = answer.json()["data"]["records"]
     names = [(c["first_name"], c["family_name"]) for c in clients]
     return next(c for c in clients if names.count((c["first_name"], c["family_name"])) == 1)
-
-
-def sign_in(page, portal, username):
-    page.goto(portal.url + "/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:has-text('Good to see you')")
 
 
 def test_it_finds_a_client_edits_them_and_shows_the_audit_entry(page, portal, someone):

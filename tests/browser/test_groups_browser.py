@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.browser import sign_in
 from tests.support.portal import PortalProcess
-from tests.support.staff import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -21,16 +21,8 @@ def portal(simulator):
     simulator.reset()
 
 
-def sign_in(page, portal):
-    page.goto(portal.url + "/login/")
-    page.fill("#id_username", "ada")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_selector("h1:has-text('Good to see you')")
-
-
 def test_a_row_is_edited_in_place(page, portal):
-    sign_in(page, portal)
+    sign_in(page, portal, "ada")
     page.goto(portal.url + "/groups/7/symbols/")
     page.evaluate("window.__marker = 'kept'")
     row = page.locator("tr[data-symbol='EURUSD']")
@@ -54,7 +46,7 @@ def test_a_row_is_edited_in_place(page, portal):
 
 
 def test_tier_rows_are_added_and_removed_without_a_page_load(page, portal):
-    sign_in(page, portal)
+    sign_in(page, portal, "ada")
     page.goto(portal.url + "/groups/7/commissions/new/")
     page.evaluate("window.__marker = 'kept'")
     page.fill("#id_name", "Browser FX")

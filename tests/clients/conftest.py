@@ -8,16 +8,20 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from django.core.cache import caches
 from django.test import override_settings
 from django.urls import reverse
 
 from crmportal.clients import index
 from crmportal.clients.models import ClientIndex, IndexState
 from crmportal.omtrader.client import get_omtrader, reset_omtrader
+from tests.support.fixtures import (  # noqa: F401 - other areas' conftests import these here
+    KNOBS,
+    as_user,
+    knobs,
+    omt,
+)
 
 _names = itertools.count(1)
-KNOBS = {"latency_ms": 0, "jitter_ms": 0, "error_rate": 0, "strict_paths": False}
 ROLES_WITH_VIEW = ("backoffice", "compliance", "supervisor", "administrator")
 
 
@@ -32,10 +36,12 @@ def form_data(client, client_id: int) -> dict:
     return data
 
 
-def _build_index(simulator, django_db_blocker) -> None:
+def _build_index(simulator, django_db_blocker, module=index) -> None:
+    """Rebuild an index (`module`: the client index, or another area's) from the simulator,
+    committed."""
     with django_db_blocker.unblock(), override_settings(OMTRADER_URL=simulator.url):
         reset_omtrader()
-        index.rebuild(get_omtrader())
+        module.rebuild(get_omtrader())
         reset_omtrader()
 
 
@@ -49,17 +55,9 @@ def built_index(django_db_setup, django_db_blocker, simulator):
 
 
 @pytest.fixture(autouse=True)
-def upstream(built_index, db, simulator, settings):
-    settings.OMTRADER_URL = simulator.url
-    settings.OMTRADER_WS_URL = simulator.ws_url
-    settings.OMTRADER_RETRY_BACKOFF = 0.01
+def upstream(built_index, pointed_at_simulator, settings):
     settings.CLIENT_INDEX_MAX_AGE = 0
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    caches["default"].clear()
-    reset_omtrader()
-    yield simulator
-    reset_omtrader()
-    caches["default"].clear()
+    return pointed_at_simulator
 
 
 @pytest.fixture(scope="module")
@@ -72,19 +70,7 @@ def writes(simulator, built_index, django_db_blocker):
 
 
 @pytest.fixture
-def knobs(simulator):
-    """Knobs a test turns (latency, faults) are turned back afterwards."""
-    yield simulator
-    simulator.control(**KNOBS)
-
-
-@pytest.fixture
-def omt(upstream):
-    return get_omtrader()
-
-
-@pytest.fixture
-def make_client(omt):
+def make_client(omt):  # noqa: F811 - the shared fixture, asked for by name
     """A new client in OMTrader (unique names, so tests never trip over each other)."""
 
     def make(**fields):
@@ -96,16 +82,21 @@ def make_client(omt):
     return make
 
 
-@pytest.fixture(scope="module")
-def seeded(simulator):
-    """Every client as OMTrader has them when the module starts (read-only modules)."""
+def read_all(simulator, listing: str) -> list:
+    """Every record of one of OMTrader's lists ("list_clients"), read outside any test."""
     with override_settings(OMTRADER_URL=simulator.url):
         reset_omtrader()
         try:
             omt = get_omtrader()
-            return list(omt.iter_all(omt.list_clients))
+            return list(omt.iter_all(getattr(omt, listing)))
         finally:
             reset_omtrader()
+
+
+@pytest.fixture(scope="module")
+def seeded(simulator):
+    """Every client as OMTrader has them when the module starts (read-only modules)."""
+    return read_all(simulator, "list_clients")
 
 
 @pytest.fixture
@@ -114,14 +105,3 @@ def no_index(db):
     ClientIndex.objects.all().delete()
     IndexState.objects.all().delete()
 
-
-@pytest.fixture
-def as_user(db, client, request):
-    """Sign the test client in as one of the role fixtures, by name."""
-
-    def sign_in(name):
-        user = request.getfixturevalue(name)
-        client.force_login(user)
-        return user
-
-    return sign_in

@@ -12,11 +12,9 @@ from django.urls import reverse
 
 from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
-from crmportal.staff.roles import ADMINISTRATOR, BACK_OFFICE, COMPLIANCE, SUPERVISOR
+from tests.support.fixtures import ROLES, limited_member
 
 GROUP = 6
-ROLES = {"backoffice": BACK_OFFICE, "compliance": COMPLIANCE, "supervisor": SUPERVISOR,
-         "administrator": ADMINISTRATOR}
 MAY_CHANGE = {"backoffice", "administrator"}
 MAY_REVIEW = {"compliance", "administrator"}
 MAY_EXPORT = {"backoffice", "compliance", "administrator"}
@@ -44,10 +42,7 @@ def cases(seeded) -> dict:
 
 @pytest.fixture(params=sorted(ROLES))
 def member(request, client, make_staff):
-    user = make_staff(f"limited-{request.param}", ROLES[request.param], [GROUP])
-    client.force_login(user)
-    user.slug = request.param
-    return user
+    return limited_member(request, client, make_staff, GROUP)
 
 
 def _page(client, name: str, customer_id: int):

@@ -7,6 +7,17 @@ import time
 from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
+from tests.support.staff import PASSWORD
+
+
+def sign_in(page, portal, username: str) -> None:
+    """Sign in through the form and wait for the dashboard's greeting."""
+    page.goto(portal.url + "/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("h1:has-text('Good to see you')")
+
 
 def wait_for_js(page, expression: str, arg=None, timeout: float = 15000):
     """page.wait_for_function without its in-page eval, which the portal's CSP refuses:
