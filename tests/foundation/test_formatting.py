@@ -17,3 +17,12 @@ from crmportal.formatting import money
 ])
 def test_it_formats_money_with_the_currencys_digits(value, digits, shown):
     assert money(value, digits) == shown
+
+
+@pytest.mark.parametrize("value,digits,shown", [
+    (Decimal("-0.001"), 2, "0.00"), (Decimal("-0.004"), 2, "0.00"), (Decimal("-0"), 2, "0.00"),
+    (Decimal("-0.4"), 0, "0"), (-0.0, 2, "0.00"), (Decimal("-0.006"), 2, "-0.01"),
+    (Decimal("-0.0001"), 3, "0.000"),
+])
+def test_a_tiny_negative_shows_no_minus_sign(value, digits, shown):
+    assert money(value, digits) == shown
