@@ -44,7 +44,7 @@ KINDS = (TABLE_BODY, TABLE_ROW, TABLE_CELL, FLOW)  # the order a socket's waitin
 def kind_of(key: str) -> str:
     """What an item's fragment is, from its key: table rows, a row's moving cells, table
     bodies, or flow content."""
-    if key.startswith(("pos-", "feed-")):
+    if key.startswith(("pos-", "feed-", "list-")):
         return TABLE_ROW
     if key.startswith("cells-"):
         return TABLE_CELL

@@ -34,7 +34,7 @@ class Kind:
     date_upstream: bool  # OMTrader filters the date range (from/to) on that attribute
     totals: tuple[tuple[str, str], ...]  # (label, attribute) summed per currency
     default_sort: str
-    live: bool = False  # the table refreshes itself
+    live: bool = False  # rows pushed through the relay (crmportal/live, rows.py)
     # A second date the range may apply to instead (`?date_on=opened`), filtered by the portal.
     other_date: tuple[str, str] | None = None  # (attribute, label)
 

@@ -25,12 +25,12 @@ from crmportal.omtrader.errors import NotFound, OMTraderError
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
 from crmportal.staff.scope import group_scope, may_see_group
 from crmportal.trading import export, source
+from crmportal.trading import rows as rows_of
 from crmportal.trading import statement as statements
 from crmportal.trading.filters import LABELS, date_range, parse
 from crmportal.trading.kinds import DEALS, KINDS, ORDER_HISTORY, ORDERS, POSITION_HISTORY, POSITIONS
 
 TEMPLATE = "trading/trading_list.html"
-REFRESH_SECONDS = 10  # open positions and pending orders: the table asks again this often
 CLOSED = 2  # ModelPositionStatus closed_position
 NOT_FOUND = {"order": "OMTrader has no order with this id.",
              "position": "OMTrader has no position with this id.",
@@ -62,42 +62,6 @@ def _symbols(omt) -> tuple[dict[int, str], dict[str, int]]:
     return codes, {code.upper(): sid for sid, code in codes.items()}
 
 
-class Row:
-    """One record with what its row shows beside it, worked out once here rather than per cell
-    in the template (links, symbol code, account's currency and client, times in the member's
-    zone): the `date` and `url` tags per cell were most of a page's rendering."""
-
-    __slots__ = ("item", "url", "symbol", "currency", "client_id", "account_url", "times",
-                 "order_url", "position_url")
-
-    def __init__(self, item, links: dict[str, str], codes: dict[int, str], accounts: dict):
-        info = accounts.get(item.account_id)
-        self.item = item
-        self.url = f"{links['self']}{item.id}/"
-        self.symbol = item.symbol or codes.get(item.symbol_id, "")
-        self.currency = info.currency if info else ""
-        self.client_id = info.client_id if info else None
-        self.account_url = f"{links['account']}{item.account_id}/"
-        self.times = {name: timezone.localtime(stamp).strftime("%Y-%m-%d %H:%M:%S")
-                      for name in TIMES if (stamp := getattr(item, name, None)) is not None}
-        order_id, position_id = getattr(item, "order_id", None), getattr(item, "position_id", None)
-        self.order_url = f"{links['order']}{order_id}/" if order_id else ""
-        self.position_url = f"{links['position']}{position_id}/" if position_id else ""
-
-
-TIMES = ("created_at", "updated_at", "time_setup", "time_expiration", "time_done")
-
-
-def _links(kind) -> dict[str, str]:
-    """The base of each detail URL (an id and a slash complete it)."""
-    base = {"order": reverse("trading-show-order", args=[0])[:-2],
-            "position": reverse("trading-show-position", args=[0])[:-2],
-            "deal": reverse("trading-show-deal", args=[0])[:-2],
-            "account": reverse("accounts-show-account", args=[0])[:-2]}
-    return {**base, "self": base["deal" if kind is DEALS else
-                                 "order" if kind.types else "position"]}
-
-
 # -- the lists ---------------------------------------------------------------------------------
 
 
@@ -121,8 +85,8 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
     paged = paginate(rows, request.GET)
     notices = criteria.notices + plan.notices + paged.notices
     page = paged.page
-    links = _links(kind)
-    page.rows = [Row(item, links, codes, accounts) for item in page.object_list]
+    links = rows_of.links(kind)
+    page.rows = [rows_of.Row(item, links, codes, accounts) for item in page.object_list]
     context = {
         "kind": kind,
         "criteria": criteria,
@@ -137,7 +101,6 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
         "may_export": request.user.has_perm("staff.export_trading"),
         "default_size": DEFAULT_PAGE_SIZE,
         "tabs": [(k.title, reverse(k.url_name), k is kind) for k in KINDS.values()],
-        "refresh_seconds": REFRESH_SECONDS,
     }
     if not wants_partial(request):
         context.update(_options(request.user, omt, criteria, codes))
