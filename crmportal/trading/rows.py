@@ -1,43 +1,98 @@
 """One list row as its partial shows it (trading/trading_list.html), for the page and for the
-relay's push of open positions and pending orders (the same partial renders both)."""
+relay's push of open positions and pending orders: the same partial renders both.
+
+Rows are filled into the partial's stamp (crmportal/live/render.py `stamp`: the partial
+rendered once with a marker per field, kept as a format string): a page of 50 rows through
+the template engine cost more than OMTrader's round trip. Every value is worked out here
+(money with its digits, times in the member's zone, links) and escaped as the engine would.
+"""
 
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from crmportal.formatting import money
+from crmportal.live.render import escape, stamp
 
 TEMPLATE = "trading/trading_list.html"
+LIVE = ("group_id", "client_id", "symbol_id")  # what a pushed row is matched on (live.js)
+COMMON = ("id", "url", "account_id", "account_url", "client_title", "symbol", *LIVE)
+FIELDS = {
+    "position-row": (*COMMON, "side", "volume_current", "price_open", "price_current",
+                     "price_sl", "price_tp", "swaps", "commission", "profit", "pl_class",
+                     "currency", "created_at", "at_created_at"),
+    "closed-position-row": (*COMMON, "side", "volume_initial", "price_open", "price_current",
+                            "swaps", "commission", "profit", "pl_class", "currency", "reason",
+                            "created_at", "at_created_at", "updated_at", "at_updated_at"),
+    "order-row": (*COMMON, "type", "volume_initial", "price_order", "price_current",
+                  "price_sl", "price_tp", "status", "time_setup", "at_time_setup",
+                  "time_expiration", "at_time_expiration"),
+    "done-order-row": (*COMMON, "type", "volume_initial", "price_order", "status", "reason",
+                       "time_setup", "at_time_setup", "time_done", "at_time_done"),
+    "deal-row": (*COMMON, "side", "direction", "volume", "price", "order_link",
+                 "position_link", "commission", "swap", "profit", "pl_class", "currency",
+                 "reason", "created_at", "at_created_at"),
+}
 TIMES = ("created_at", "updated_at", "time_setup", "time_expiration", "time_done")
+MONEY = ("swaps", "commission", "swap", "profit")
 
 
 class Row:
-    """One record with what its row shows beside it, worked out once here rather than per cell
-    in the template (links, symbol code, account's group, currency and client, times in the
-    member's zone): the `date` and `url` tags per cell were most of a page's rendering."""
+    """One record and the values its row shows, worked out once."""
 
-    __slots__ = ("item", "url", "symbol", "currency", "client_id", "group_id", "account_url",
-                 "times", "stamps", "order_url", "position_url")
+    __slots__ = ("item", "values", "name")
 
-    def __init__(self, item, links: dict[str, str], codes: dict[int, str], accounts: dict):
+    def __init__(self, item, name: str, links: dict[str, str], codes: dict[int, str],
+                 accounts: dict):
         info = accounts.get(item.account_id)
-        self.item = item
-        self.url = f"{links['self']}{item.id}/"
-        self.symbol = item.symbol or codes.get(item.symbol_id, "")
-        self.currency = info.currency if info else ""
-        self.client_id = info.client_id if info else None
-        self.group_id = info.group_id if info else None
-        self.account_url = f"{links['account']}{item.account_id}/"
-        stamps = {name: stamp for name in TIMES
-                  if (stamp := getattr(item, name, None)) is not None}
-        self.times = {name: timezone.localtime(stamp).strftime("%Y-%m-%d %H:%M:%S")
-                      for name, stamp in stamps.items()}
-        self.stamps = {name: stamp.isoformat() for name, stamp in stamps.items()}
-        order_id, position_id = getattr(item, "order_id", None), getattr(item, "position_id", None)
-        self.order_url = f"{links['order']}{order_id}/" if order_id else ""
-        self.position_url = f"{links['position']}{position_id}/" if position_id else ""
+        self.item, self.name = item, name
+        client_id = info.client_id if info else None
+        values: dict[str, Any] = {
+            "id": item.id, "url": f"{links['self']}{item.id}/", "account_id": item.account_id,
+            "account_url": f"{links['account']}{item.account_id}/",
+            "client_title": f"Client {client_id}" if client_id else "",
+            "symbol": item.symbol or codes.get(item.symbol_id, ""),
+            "group_id": info.group_id if info else None, "client_id": client_id,
+            "symbol_id": item.symbol_id, "currency": info.currency if info else "",
+        }
+        digits = getattr(item, "digits_currency", None)
+        for field in FIELDS[name]:
+            if field in values or field.startswith("at_"):
+                continue
+            value = getattr(item, field, None)
+            if field in TIMES:
+                if value is not None:
+                    values[f"at_{field}"] = value.isoformat()
+                    value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+            elif field in MONEY:
+                value = money(value, digits)
+            values[field] = value
+        if "profit" in values:
+            profit = item.profit
+            values["pl_class"] = "" if not profit else "pos" if profit > 0 else "neg"
+        for link in ("order", "position"):
+            if f"{link}_link" in FIELDS[name]:
+                linked = getattr(item, f"{link}_id", None)
+                values[f"{link}_link"] = format_html(
+                    '<a href="{}{}/">{}</a>', links[link], linked, linked) if linked else ""
+        self.values = values
+
+    def text(self) -> dict[str, str]:
+        """Every field as the template engine would print it (nothing for None)."""
+        return {f: "" if (v := self.values.get(f)) is None else escape(v)
+                for f in FIELDS[self.name]}
+
+    @property
+    def html(self) -> str:
+        template = stamp(self.name, FIELDS[self.name], TEMPLATE)
+        return mark_safe(template.format_map(self.text()))  # noqa: S308 - escaped in text()
 
 
 @cache
@@ -55,18 +110,19 @@ def links(kind) -> dict[str, str]:
                                  "order" if kind.types else "position"]}
 
 
-@cache
-def _partial(name: str):
-    return get_template(f"{TEMPLATE}#{name}")
+def rows(kind, items, codes: dict[int, str], accounts: dict) -> list[Row]:
+    base = links(kind)
+    return [Row(item, kind.row, base, codes, accounts) for item in items]
 
 
 def render_row(kind, item, codes: dict[int, str], accounts: dict) -> str:
-    """A row of the list, as the page renders it (the relay's push of a changed record)."""
-    return _partial(kind.row).render({"r": Row(item, links(kind), codes, accounts)})
+    """A row of the list, as the page shows it (the relay's push of a changed record)."""
+    return Row(item, kind.row, links(kind), codes, accounts).html
 
 
 def render_gone(kind, item, accounts: dict) -> str:
     """Removes the record's row (closed, filled, cancelled); it carries what the page's
     filters are matched on, like the row."""
-    return _partial("row-gone").render(
-        {"r": Row(item, links(kind), {}, accounts), "prefix": kind.noun.split()[-1]})
+    row = Row(item, kind.row, links(kind), {}, accounts)
+    return get_template(f"{TEMPLATE}#row-gone").render(
+        {"r": row.text(), "prefix": kind.noun.split()[-1]})

@@ -85,8 +85,7 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
     paged = paginate(rows, request.GET)
     notices = criteria.notices + plan.notices + paged.notices
     page = paged.page
-    links = rows_of.links(kind)
-    page.rows = [rows_of.Row(item, links, codes, accounts) for item in page.object_list]
+    page.rows = rows_of.rows(kind, page.object_list, codes, accounts)
     context = {
         "kind": kind,
         "criteria": criteria,
