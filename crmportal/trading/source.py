@@ -17,22 +17,28 @@ whatever OMTrader did with the filter.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from crmportal.omtrader.client import ITER_LIMIT
+from crmportal.omtrader.concurrent import gather_each
+from crmportal.omtrader.entities import Deal, Order, Position
 from crmportal.omtrader.errors import NotFound, OMTraderError
+from crmportal.omtrader.parsing import parse_datetime, parse_decimal, parse_int, quantize
 from crmportal.staff.scope import group_scope
 from crmportal.trading.filters import Criteria
 
 DIRECTORY_TTL = 60
 TOTALS_TTL = 60
+PARALLEL_PAGES = 8  # raw pages of the footer totals read at once
 MAX_IDS_IN_QUERY = 300  # more account ids than this go as their groups instead
 
 
@@ -246,10 +252,92 @@ def scan(omt, criteria: Criteria, the_plan: Plan, accounts: dict[int, AccountInf
 
 def totals_of(omt, criteria: Criteria, the_plan: Plan,
               accounts: dict[int, AccountInfo]) -> Totals:
+    """The footer of an exact list (a request of its own, `?part=totals`)."""
     cached = cache.get(the_plan.key(criteria))
     if cached is not None:
         return cached
-    return scan(omt, criteria, the_plan, accounts, 0, 0).totals
+    if not the_plan.exact:
+        return scan(omt, criteria, the_plan, accounts, 0, 0).totals
+    totals = Totals()
+    if not the_plan.nothing:
+        attrs = [attr for _, attr in criteria.kind.totals]
+        for record in _raw_pass(omt, criteria, the_plan):
+            info = accounts.get(record.account_id)
+            totals.add(record, attrs, info.currency if info else "")
+    cache.set(the_plan.key(criteria), totals, TOTALS_TTL)
+    return totals
+
+
+def _raw_pass(omt, criteria: Criteria, the_plan: Plan) -> Iterator[Any]:
+    """Every record of an exact list's filtered set with only what its totals and checks
+    read, from raw pages fetched PARALLEL_PAGES at a time once the first page told the total:
+    reading four numbers of a deal costs a fiftieth of parsing it."""
+    kind = criteria.kind
+    fields = _light_fields(kind, criteria)
+
+    def fetch(page: int) -> tuple[list[dict], int | None]:
+        return omt.trading_records(kind.endpoint, page=page, limit=ITER_LIMIT,
+                                   **_order(criteria), **dict(the_plan.upstream))
+
+    records, total = fetch(1)
+    pages = -(-total // ITER_LIMIT) if total is not None else None
+    page = 1
+    while True:
+        for raw in records:
+            record = _light(raw, fields)
+            if the_plan.check(record):
+                yield record
+        if pages is None:  # no total: page by page until a short one
+            if len(records) < ITER_LIMIT:
+                return
+            page += 1
+            records, _ = fetch(page)
+            continue
+        if page >= pages:
+            return
+        batch = list(range(page + 1, min(pages, page + PARALLEL_PAGES) + 1))
+        records = [r for got, _ in gather_each(fetch, batch) for r in got]
+        page = batch[-1]
+
+
+def _light_fields(kind, criteria: Criteria) -> list[tuple[str, tuple[str, ...], Callable]]:
+    """(attribute, wire names, reader) of what a light record holds, in reading order: the
+    account, symbol and money digits (scope, filters), the summed attributes read as the
+    entity reads them (money to the currency's digits), the date the range is on if any."""
+    entity = {"deals": Deal, "positions": Position, "position-history": Position}.get(
+        kind.name, Order)
+    by_name = {f.name: f for f in dataclasses.fields(entity)}
+    ids = ("account_id", "symbol_id", "digits_currency")
+    summed = [attr for _, attr in kind.totals]
+    dated = kind.date_of(criteria.date_on)[0] if criteria.date_from or criteria.date_to else None
+    fields = []
+    for name in dict.fromkeys([*ids, *summed, *([dated] if dated else [])]):
+        meta = by_name[name].metadata
+        reader = (parse_int if name in ids else parse_datetime if name == dated
+                  else _money_reader(meta.get("digits")))
+        fields.append((name, tuple(meta.get("wire", ())) or (name,), reader))
+    return fields
+
+
+def _money_reader(digits) -> Callable:
+    def read(value: Any, record: dict) -> Decimal:
+        number = parse_decimal(value)
+        places = record.get("digits_currency") if isinstance(digits, str) else digits
+        return quantize(number, places) if digits is not None else number
+    return read
+
+
+def _light(raw: dict, fields) -> SimpleNamespace:
+    values: dict[str, Any] = {}
+    for name, wire, reader in fields:
+        value = next((raw[w] for w in wire if raw.get(w) is not None), None)
+        if value is None:
+            values[name] = None
+        elif reader is parse_int or reader is parse_datetime:
+            values[name] = reader(value)
+        else:
+            values[name] = reader(value, values)
+    return SimpleNamespace(**values)
 
 
 class Window(Sequence):
