@@ -9,6 +9,7 @@ the template engine cost more than OMTrader's round trip. Every value is worked 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -42,6 +43,7 @@ FIELDS = {
 }
 TIMES = ("created_at", "updated_at", "time_setup", "time_expiration", "time_done")
 MONEY = ("swaps", "commission", "swap", "profit")
+PLAIN = (int, Decimal)
 
 
 class Row:
@@ -85,9 +87,11 @@ class Row:
         self.values = values
 
     def text(self) -> dict[str, str]:
-        """Every field as the template engine would print it (nothing for None)."""
-        return {f: "" if (v := self.values.get(f)) is None else escape(v)
-                for f in FIELDS[self.name]}
+        """Every field as the template engine would print it (nothing for None; the digits
+        of a number need no escaping)."""
+        values = self.values
+        return {f: "" if (v := values.get(f)) is None else
+                str(v) if type(v) in PLAIN else escape(v) for f in FIELDS[self.name]}
 
     @property
     def html(self) -> str:
@@ -113,6 +117,11 @@ def links(kind) -> dict[str, str]:
 def rows(kind, items, codes: dict[int, str], accounts: dict) -> list[Row]:
     base = links(kind)
     return [Row(item, kind.row, base, codes, accounts) for item in items]
+
+
+def html_of(rows_shown: list[Row]) -> str:
+    """The rows of a page, joined once (the template prints them as one value)."""
+    return mark_safe("".join(row.html for row in rows_shown))  # noqa: S308 - Row.html escapes
 
 
 def render_row(kind, item, codes: dict[int, str], accounts: dict) -> str:

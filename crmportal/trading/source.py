@@ -268,6 +268,18 @@ def totals_of(omt, criteria: Criteria, the_plan: Plan,
     return totals
 
 
+def raw_records(omt, endpoint: str, **params: Any) -> Iterator[dict]:
+    """Every record of a trading list as OMTrader sent it, one page at a time (unparsed: the
+    caller parses the few it keeps)."""
+    page = 1
+    while True:
+        records, total = omt.trading_records(endpoint, page=page, limit=ITER_LIMIT, **params)
+        yield from records
+        if len(records) < ITER_LIMIT or (total is not None and page * ITER_LIMIT >= total):
+            return
+        page += 1
+
+
 def _raw_pass(omt, criteria: Criteria, the_plan: Plan) -> Iterator[Any]:
     """Every record of an exact list's filtered set with only what its totals and checks
     read, from raw pages fetched PARALLEL_PAGES at a time once the first page told the total:

@@ -21,6 +21,7 @@ from crmportal.audit.log import record
 from crmportal.clients.export import in_async
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.client import get_omtrader
+from crmportal.omtrader.entities import Deal
 from crmportal.omtrader.errors import NotFound, OMTraderError
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
 from crmportal.staff.scope import group_scope, may_see_group
@@ -90,6 +91,7 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
         "kind": kind,
         "criteria": criteria,
         "page": page,
+        "rows_html": rows_of.html_of(page.rows),
         "notices": notices,
         "query": _query(state, **size_part),
         "columns": _columns(kind, state, criteria.sort, size_part),
@@ -207,15 +209,17 @@ def _account_info(request: HttpRequest, omt, account_id: int | None) -> source.A
     return info
 
 
-def _related_deals(omt, account_id: int, test, start=None, end=None) -> list:
-    """The account's deals that `test` keeps, oldest first; `start`/`end` narrow the read to
-    the record's lifetime (a minute either side), so an account's whole history is not read."""
+def _related_deals(omt, account_id: int, link: str, record_id: int, start=None,
+                   end=None) -> list[Deal]:
+    """The account's deals whose `link` (order_id, position_id) is the record, oldest first;
+    `start`/`end` narrow the read to the record's lifetime (a minute either side), so an
+    account's whole history is not read. Only those deals are parsed (source.raw_records)."""
     margin = timedelta(minutes=1)
     bounds = {"date_from": start - margin if start else None,
               "date_to": end + margin if end else None}
-    deals = omt.iter_all(omt.list_deals, account_id=account_id, sort_by="created_at",
-                         direction="ASC", **{k: v for k, v in bounds.items() if v})
-    return [deal for deal in deals if test(deal)]
+    records = source.raw_records(omt, "deals", account_id=account_id, sort_by="created_at",
+                                 direction="ASC", **{k: v for k, v in bounds.items() if v})
+    return [Deal.from_wire(raw) for raw in records if raw.get(link) == record_id]
 
 
 def _detail_context(omt, account, item) -> dict:
@@ -230,7 +234,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     omt = get_omtrader()
     order = _fetch("order", lambda: omt.get_order(order_id))
     account = _account_info(request, omt, order.account_id)
-    deals = _related_deals(omt, order.account_id, lambda d: d.order_id == order.id,
+    deals = _related_deals(omt, order.account_id, "order_id", order.id,
                            order.time_setup or order.created_at, order.time_done)
     return render(request, "trading/order_detail.html", {
         "order": order, "deals": deals, **_detail_context(omt, account, order)})
@@ -243,7 +247,7 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
     position = _fetch("position", lambda: omt.get_position(position_id))
     account = _account_info(request, omt, position.account_id)
     closed = position.status is not None and position.status.code == CLOSED
-    deals = _related_deals(omt, position.account_id, lambda d: d.position_id == position.id,
+    deals = _related_deals(omt, position.account_id, "position_id", position.id,
                            position.created_at, position.updated_at if closed else None)
     opening = [d for d in deals if d.direction is not None and d.direction.code == 0]
     closing = [d for d in deals if d.direction is not None and d.direction.code == 1]
