@@ -238,34 +238,30 @@ class Scan:
 
 def scan(omt, criteria: Criteria, the_plan: Plan, accounts: dict[int, AccountInfo],
          start: int, stop: int) -> Scan:
-    """One pass: count and sum the whole filtered set, keep rows start..stop."""
+    """One pass: count and sum the whole filtered set, keep rows start..stop. Records are
+    checked and summed on what a light read of them holds (_raw_pass); only the rows kept
+    are parsed whole."""
     attrs = [attr for _, attr in criteria.kind.totals]
+    entity = _entity(criteria.kind)
     totals, window = Totals(), []
-    for item in stream(omt, criteria, the_plan):
-        if start <= totals.count < stop:
-            window.append(item)
-        info = accounts.get(item.account_id)
-        totals.add(item, attrs, info.currency if info else "")
+    if not the_plan.nothing:
+        for raw, record in _raw_pass(omt, criteria, the_plan):
+            if start <= totals.count < stop:
+                window.append(entity.from_wire(raw))
+            info = accounts.get(record.account_id)
+            totals.add(record, attrs, info.currency if info else "")
     cache.set(the_plan.key(criteria), totals, TOTALS_TTL)
     return Scan(totals, window)
 
 
 def totals_of(omt, criteria: Criteria, the_plan: Plan,
               accounts: dict[int, AccountInfo]) -> Totals:
-    """The footer of an exact list (a request of its own, `?part=totals`)."""
+    """The footer of an exact list (a request of its own, `?part=totals`), or kept from the
+    pass that showed a page."""
     cached = cache.get(the_plan.key(criteria))
     if cached is not None:
         return cached
-    if not the_plan.exact:
-        return scan(omt, criteria, the_plan, accounts, 0, 0).totals
-    totals = Totals()
-    if not the_plan.nothing:
-        attrs = [attr for _, attr in criteria.kind.totals]
-        for record in _raw_pass(omt, criteria, the_plan):
-            info = accounts.get(record.account_id)
-            totals.add(record, attrs, info.currency if info else "")
-    cache.set(the_plan.key(criteria), totals, TOTALS_TTL)
-    return totals
+    return scan(omt, criteria, the_plan, accounts, 0, 0).totals
 
 
 def raw_records(omt, endpoint: str, **params: Any) -> Iterator[dict]:
@@ -280,10 +276,11 @@ def raw_records(omt, endpoint: str, **params: Any) -> Iterator[dict]:
         page += 1
 
 
-def _raw_pass(omt, criteria: Criteria, the_plan: Plan) -> Iterator[Any]:
-    """Every record of an exact list's filtered set with only what its totals and checks
-    read, from raw pages fetched PARALLEL_PAGES at a time once the first page told the total:
-    reading four numbers of a deal costs a fiftieth of parsing it."""
+def _raw_pass(omt, criteria: Criteria, the_plan: Plan) -> Iterator[tuple[dict, Any]]:
+    """Every record of the filtered set, in the list's order, as sent and as a light record
+    holding only what the checks and totals read (reading a few fields of a deal costs a
+    fiftieth of parsing it). Pages are fetched PARALLEL_PAGES at a time once the first page
+    told the total, page by page otherwise."""
     kind = criteria.kind
     fields = _light_fields(kind, criteria)
 
@@ -298,7 +295,7 @@ def _raw_pass(omt, criteria: Criteria, the_plan: Plan) -> Iterator[Any]:
         for raw in records:
             record = _light(raw, fields)
             if the_plan.check(record):
-                yield record
+                yield raw, record
         if pages is None:  # no total: page by page until a short one
             if len(records) < ITER_LIMIT:
                 return
@@ -312,23 +309,33 @@ def _raw_pass(omt, criteria: Criteria, the_plan: Plan) -> Iterator[Any]:
         page = batch[-1]
 
 
+def _entity(kind) -> type:
+    return {"deals": Deal, "positions": Position, "position-history": Position}.get(
+        kind.name, Order)
+
+
 def _light_fields(kind, criteria: Criteria) -> list[tuple[str, tuple[str, ...], Callable]]:
     """(attribute, wire names, reader) of what a light record holds, in reading order: the
-    account, symbol and money digits (scope, filters), the summed attributes read as the
-    entity reads them (money to the currency's digits), the date the range is on if any."""
-    entity = {"deals": Deal, "positions": Position, "position-history": Position}.get(
-        kind.name, Order)
-    by_name = {f.name: f for f in dataclasses.fields(entity)}
+    account, symbol and money digits (scope, filters), the enum codes filtered on, the summed
+    attributes and the P/L and volume read as the entity reads them (money to the currency's
+    digits), and the date the range is on if any."""
+    by_name = {f.name: f for f in dataclasses.fields(_entity(kind))}
     ids = ("account_id", "symbol_id", "digits_currency")
-    summed = [attr for _, attr in kind.totals]
+    enums = [name for name in ("side", "type", "reason") if getattr(criteria, name) is not None]
+    numbers = [attr for _, attr in kind.totals] + [a for a in (kind.profit, kind.volume) if a]
     dated = kind.date_of(criteria.date_on)[0] if criteria.date_from or criteria.date_to else None
     fields = []
-    for name in dict.fromkeys([*ids, *summed, *([dated] if dated else [])]):
+    for name in dict.fromkeys([*ids, *enums, *numbers, *([dated] if dated else [])]):
         meta = by_name[name].metadata
-        reader = (parse_int if name in ids else parse_datetime if name == dated
-                  else _money_reader(meta.get("digits")))
+        reader = (parse_int if name in ids else _code if name in enums
+                  else parse_datetime if name == dated else _money_reader(meta.get("digits")))
         fields.append((name, tuple(meta.get("wire", ())) or (name,), reader))
     return fields
+
+
+def _code(value: Any) -> SimpleNamespace:
+    """An enum as the checks read it (`.code`)."""
+    return SimpleNamespace(code=parse_int(value))
 
 
 def _money_reader(digits) -> Callable:
@@ -345,7 +352,7 @@ def _light(raw: dict, fields) -> SimpleNamespace:
         value = next((raw[w] for w in wire if raw.get(w) is not None), None)
         if value is None:
             values[name] = None
-        elif reader is parse_int or reader is parse_datetime:
+        elif reader in (parse_int, parse_datetime, _code):
             values[name] = reader(value)
         else:
             values[name] = reader(value, values)
