@@ -116,3 +116,8 @@ def test_a_list_watch_travels_and_joins_its_list_s_groups_only():
     assert Watch("positions", None).audiences() == ["live.list.positions.all"]
     with pytest.raises(ValueError):
         list_audience("deals", 6)
+
+
+async def test_a_member_without_view_trading_gets_no_list_socket(omtrader, layer, roleless):
+    socket = LiveSocket("/ws/live/?view=positions", await session_cookie(roleless))
+    assert not (await socket.connect())[0]
