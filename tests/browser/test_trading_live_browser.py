@@ -28,9 +28,8 @@ def portal(simulator):
     simulator.control(market_paused=False)
 
 
-def test_a_new_position_appears_on_the_open_positions_without_reload(page, portal, simulator):
-    simulator.control(market_paused=True)
-    page.goto(f"{portal.url}/login/?next=/trading/positions/")
+def open_live(page, portal, path: str) -> None:
+    page.goto(f"{portal.url}/login/?next={path}")
     page.fill("#id_username", "bo")
     page.fill("#id_password", PASSWORD)
     page.keyboard.press("Enter")
@@ -38,15 +37,24 @@ def test_a_new_position_appears_on_the_open_positions_without_reload(page, porta
     page.wait_for_load_state()
     page.evaluate("window.__marker = 'kept'")
     page.wait_for_selector("#live-status[data-state=live]", timeout=30000)
-    newest = page.evaluate(NEWEST)
-    rows = page.locator("#trading-rows tr[id^=position-]").count()
+
+
+def step_until(page, simulator, expression: str) -> None:
     for _ in range(15):
         simulator.step(5)
         try:
-            wait_for_js(page, f"() => ({NEWEST})() > {newest}", timeout=3000)
-            break
+            wait_for_js(page, expression, timeout=3000)
+            return
         except AssertionError:
             continue
+
+
+def test_a_new_position_appears_on_the_open_positions_without_reload(page, portal, simulator):
+    simulator.control(market_paused=True)
+    open_live(page, portal, "/trading/positions/")
+    newest = page.evaluate(NEWEST)
+    rows = page.locator("#trading-rows tr[id^=position-]").count()
+    step_until(page, simulator, f"() => ({NEWEST})() > {newest}")
     fresh = page.evaluate(NEWEST)
     assert fresh > newest
     row = page.locator(f"#position-{fresh}")
@@ -54,3 +62,14 @@ def test_a_new_position_appears_on_the_open_positions_without_reload(page, porta
     assert page.locator("#trading-rows tr[id^=position-]").count() <= max(rows, 50)
     assert page.evaluate("window.__marker") == "kept"  # the same page: no reload
     assert page.locator("#trading-live-note").is_hidden()
+
+
+def test_a_filter_the_browser_cannot_match_counts_changes_instead(page, portal, simulator):
+    simulator.control(market_paused=True)
+    open_live(page, portal, "/trading/positions/?side=0")
+    newest = page.evaluate(NEWEST)
+    step_until(page, simulator, "() => !document.getElementById('trading-live-note').hidden")
+    note = page.inner_text("#trading-live-note")
+    assert "since this list was read" in note and note.split()[0].isdigit()
+    assert page.evaluate(NEWEST) == newest  # nothing was put into the filtered list
+    assert page.evaluate("window.__marker") == "kept"
