@@ -12,6 +12,8 @@ over REST, the socket only adds what changes after.
 
 from __future__ import annotations
 
+from itertools import chain, islice
+
 from crmportal.live.publish import list_audience
 from crmportal.live.state import BoardState
 
@@ -35,9 +37,10 @@ class Listing:
             return
         kinds = {"positions": POSITIONS, "orders": ORDERS}
         codes = {sid: symbol.symbol for sid, symbol in state.symbols.items()}
-        work = [(key, record, True) for key, record in state.list_gone.items()]
-        work += [(key, record, False) for key, record in state.list_changed.items()]
-        for (name, record_id), record, gone in work[:LIST_BUDGET]:
+        work = list(islice(chain(((key, record, True) for key, record in state.list_gone.items()),
+                                 ((key, record, False)
+                                  for key, record in state.list_changed.items())), LIST_BUDGET))
+        for (name, record_id), record, gone in work:
             (state.list_gone if gone else state.list_changed).pop((name, record_id), None)
             group_id = state.account_group.get(record.account_id)
             if name not in self.lists_watched or group_id is None:

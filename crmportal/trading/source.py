@@ -38,7 +38,7 @@ from crmportal.trading.filters import Criteria
 
 DIRECTORY_TTL = 60
 TOTALS_TTL = 60
-PARALLEL_PAGES = 8  # raw pages of the footer totals read at once
+PARALLEL_PAGES = 4  # raw pages a pass reads at once (memory: that many pages of dicts)
 MAX_IDS_IN_QUERY = 300  # more account ids than this go as their groups instead
 
 
