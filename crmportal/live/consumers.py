@@ -5,10 +5,12 @@
     /ws/live/?client=12    one client's open positions (the client 360 panel)
     /ws/live/?account=7    one account's money (the account page)
     /ws/live/?view=dashboard   the dashboard's live counts (margin call, stop out)
+    /ws/live/?view=positions, ?view=orders   the trading lists' rows (every group in scope)
 
 Who may connect: a signed-in, active member whose session is current (not idle past
 SESSION_IDLE_TIMEOUT) and who holds fewer than LIVE_MAX_SOCKETS_PER_MEMBER sockets (sockets.py);
-the board needs staff.view_live_board (Supervisor, Administrator); the client panel needs
+the board needs staff.view_live_board (Supervisor, Administrator), the trading lists
+staff.view_trading; the client panel needs
 staff.view_clients and the client visible in the member's scope (scope.client_scope), and
 joins only the groups of its accounts in scope. Refusals happen before accept (the handshake
 fails) and are audited, repeated ones aggregated per source and minute (audit/tally.py). The
@@ -58,7 +60,7 @@ from crmportal.audit import tally
 from crmportal.live import publish, render, sockets
 from crmportal.live.client_reads import client_with_accounts, shared_client_with_accounts
 from crmportal.live.embedded import ensure_embedded_relay
-from crmportal.live.publish import BROADCAST, member_audience, unpack
+from crmportal.live.publish import BROADCAST, LISTS, member_audience, unpack
 from crmportal.live.render import KINDS, Scope, Status, kind_of
 from crmportal.live.watches import Watch
 from crmportal.omtrader.errors import NotFound, OMTraderError
@@ -201,8 +203,11 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     raise
                 kept = {g for g in current.groups or () if allowed is None or g in allowed}
                 return Watch("client", frozenset(kept), client)
+        named = query.get("view", [""])[-1]
+        if named in LISTS:
+            return Watch(named, await _access(user, "staff.view_trading"))
         allowed = await _access(user, "staff.view_live_board")
-        if query.get("view", [""])[-1] == "dashboard":
+        if named == "dashboard":
             return Watch("dashboard", allowed)
         if group is not None:
             if allowed is not None and group not in allowed:

@@ -20,6 +20,7 @@ from crmportal.live import render
 from crmportal.live.coalesce import RowLimiter
 from crmportal.live.publish import (
     ALL,
+    LISTS,
     Publisher,
     account_audience,
     client_audience,
@@ -139,6 +140,7 @@ class Flushing:
             state.dirty_rows.clear()  # nobody looks: render on demand when someone does
             self.published.clear()
         self._render_accounts(add)
+        self._render_lists(add)
         # Rows first; the panels after, so a panel's rendering never holds rows back.
         await self._publish_items(items)
         self._stale_scopes.update(f"g{g}" for g in changed_groups)
@@ -288,6 +290,8 @@ class Flushing:
         """Everything the view's panels show, as out-of-band swaps: one part per kind of
         fragment (table bodies, then flow content), each sent as its own message."""
         state = self.state
+        if view.kind in LISTS:
+            return [render.status(self.status)]  # the page read its rows itself (lists.py)
         if view.kind == "dashboard":
             counts = [render.risk_counts(scope, state.risk_counts(scope.group_ids), self.ready)
                       for scope in self._scopes_of(view.groups)]

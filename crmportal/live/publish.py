@@ -10,6 +10,8 @@ Group names are built from ids only, never from input:
     live.relay                     the active relay's inbox (snapshot requests, watches)
     live.member.<user_id>          every socket of one staff member (sign-out, re-check)
     live.dash.all, live.dash.group.<group_id>   the dashboard's live counts (no rows)
+    live.list.<list>.all, live.list.<list>.group.<group_id>   the trading lists' rows
+                                   (<list>: positions or orders; /trading/positions/, /orders/)
 
 Every update carries the relay's `epoch` (one per relay run) and a per-group `seq`, so a
 socket notices a message the channel layer dropped (a full channel drops silently) or a new
@@ -45,6 +47,19 @@ def dashboard_audience(group_id: int | None) -> str:
     """The dashboard's counts of every group (None) or one: a channel group of their own, so
     a dashboard socket never receives the board's rows."""
     return "live.dash.all" if group_id is None else f"live.dash.group.{int(group_id)}"
+
+
+LISTS = ("positions", "orders")  # the trading lists a socket may watch (watches.Watch.kind)
+
+
+def list_audience(name: str, group_id: int | None) -> str:
+    """The rows of a trading list (open positions, pending orders) of every group (None) or
+    one: their own channel groups, rendered with the list's partial, not the board's."""
+    if name not in LISTS:
+        raise ValueError(f"no live list {name!r}")
+    if group_id is None:
+        return f"live.list.{name}.all"
+    return f"live.list.{name}.group.{int(group_id)}"
 
 
 def member_audience(user_id: int) -> str:

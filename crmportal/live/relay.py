@@ -45,6 +45,7 @@ from django.conf import settings
 from crmportal.audit import tally
 from crmportal.live.coalesce import RowLimiter
 from crmportal.live.flush import Flushing
+from crmportal.live.lists import Listing
 from crmportal.live.publish import RELAY_INBOX, Publisher
 from crmportal.live.render import Status
 from crmportal.live.state import BoardState
@@ -78,7 +79,7 @@ class RelayCounters:
 
 
 
-class Relay(Flushing, Watching):
+class Relay(Flushing, Listing, Watching):
     def __init__(self, *, source: str | None = None, layer: Any = None,
                  row_rate: float | None = None):
         self.epoch = uuid.uuid4().hex[:12]
@@ -101,6 +102,7 @@ class Relay(Flushing, Watching):
         self.clients: dict[int, float] = {}  # watched clients -> expiry
         self.accounts_watched: dict[int, float] = {}  # watched account pages -> expiry
         self.dashboards: dict[frozenset[int] | None, float] = {}  # watched dashboards -> expiry
+        self.lists_watched: dict[str, float] = {}  # watched trading lists -> expiry
         self.counts: dict[str, tuple] = {}  # scope key -> dashboard counts as last published
         self._counts_at = 0.0
         self._panel_at: dict[str, float] = {}
@@ -232,9 +234,9 @@ class Relay(Flushing, Watching):
         for event in events:
             self.stream_event(event)
 
-    def reconciled(self, accounts, positions) -> None:
+    def reconciled(self, accounts, positions, orders=None) -> None:
         """A full REST read (after a reconnect, or the poll source's first read)."""
-        changed = self.state.reconcile(accounts, positions)
+        changed = self.state.reconcile(accounts, positions, orders)
         self.counters.reconciles += 1
         buffered, self._buffer = self._buffer or [], None
         for event in buffered:
@@ -248,6 +250,9 @@ class Relay(Flushing, Watching):
                  "replayed)", len(self.state.positions), len(self.state.accounts), changed,
                  len(buffered))
         if first:
+            # The trading lists' pages read their rows over REST: the first read is no change.
+            self.state.list_changed.clear()
+            self.state.list_gone.clear()
             # Everything alive now (Django, templates, this picture) lives as long as the
             # process: keep it out of later full collections, which otherwise stall the
             # event loop for tens of milliseconds at this rate of events.
@@ -259,11 +264,12 @@ class Relay(Flushing, Watching):
             await self.publisher.resync()
 
     async def _reconcile(self) -> None:
-        accounts, positions = await self._until_read(
+        accounts, positions, orders = await self._until_read(
             lambda: list(self.omtrader.iter_all(self.omtrader.list_accounts)),
             lambda: list(self.omtrader.iter_all(self.omtrader.list_positions)),
+            lambda: list(self.omtrader.iter_all(self.omtrader.list_orders)),
             failed="reconcile failed", longest=15.0)
-        self.reconciled(accounts, positions)
+        self.reconciled(accounts, positions, orders)
 
     def set_status(self, state: str, reason: str = "") -> None:
         current = self.status
@@ -358,7 +364,8 @@ class Relay(Flushing, Watching):
             "epoch": self.epoch, "status": self.status.state, "ready": self.ready,
             "positions": len(self.state.positions), "accounts": len(self.state.accounts),
             "watching": {"boards": len(self.boards), "clients": len(self.clients),
-                         "accounts": len(self.accounts_watched)},
+                         "accounts": len(self.accounts_watched),
+                         "lists": len(self.lists_watched)},
             **self.counters.__dict__,
             "stream": self.stream.counters.__dict__ if self.stream else None,
         }

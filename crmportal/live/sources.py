@@ -109,7 +109,8 @@ class PollSource:
             else:
                 self.polls += 1
                 if previous is None:
-                    self.relay.reconciled(current.accounts.values(), current.positions.values())
+                    self.relay.reconciled(current.accounts.values(), current.positions.values(),
+                                          current.orders.values())
                 else:
                     self.relay.apply_events(diff(previous, current) + finished)
                     self.relay.set_status("live")

@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from crmportal.omtrader.entities import AccountSummary, Group, Position, Symbol, TradingAccount
+from crmportal.omtrader.entities import (
+    AccountSummary,
+    Group,
+    Order,
+    Position,
+    Symbol,
+    TradingAccount,
+)
 from crmportal.omtrader.parsing import quantize
 from crmportal.omtrader.stream import (
     AccountSummaryEvent,
@@ -36,6 +43,8 @@ FEED_KEEP = 200
 NEAR_MARGIN_CALL = Decimal("1.5")  # within 150% of the group's margin-call level: warn
 PROFIT_WAIT = 0.1  # seconds a repriced row waits for its profit update
 BUY = 0
+PENDING = (0, 1, 2)  # ModelOrderStatus placed, started, partially filled
+MARKET = 0  # ModelOrderType market_order: filled at once, never a pending order
 
 
 @dataclass(slots=True)
@@ -126,6 +135,12 @@ class BoardState:
     gone_rows: dict[int, LivePosition] = field(default_factory=dict)
     dirty_groups: set[int] = field(default_factory=set)
     new_feed: list[FeedItem] = field(default_factory=list)
+    # Pending orders (the trading list /trading/orders/), from REST and order events.
+    orders: dict[int, Order] = field(default_factory=dict)
+    # Changes for the trading lists (open positions, pending orders) since the last flush:
+    # ("positions" | "orders", id) -> the record as it is now, or as it was when it went.
+    list_changed: dict[tuple[str, int], Position | Order] = field(default_factory=dict)
+    list_gone: dict[tuple[str, int], Position | Order] = field(default_factory=dict)
     unknown_accounts: set[int] = field(default_factory=set)
     unknown_symbols: set[int] = field(default_factory=set)
     unknown_groups: set[int] = field(default_factory=set)
@@ -165,8 +180,11 @@ class BoardState:
 
     # -- snapshots from REST -----------------------------------------------------------------
 
-    def reconcile(self, accounts: Iterable[TradingAccount], positions: Iterable[Position]) -> int:
+    def reconcile(self, accounts: Iterable[TradingAccount], positions: Iterable[Position],
+                  orders: Iterable[Order] | None = None) -> int:
         """Replace what is known by a full REST read; returns how many rows changed."""
+        if orders is not None:
+            self._reconcile_orders(orders)
         self.unsettled.clear()  # older than this read
         for account in accounts:
             self._summary(AccountSummary.of(account))
@@ -184,6 +202,15 @@ class BoardState:
                 known.position = position
         self.dirty_groups.update(self.groups)
         return changed
+
+    def _reconcile_orders(self, orders: Iterable[Order]) -> None:
+        fresh = {o.id: o for o in orders if _pending(o)}
+        for order_id in [oid for oid in self.orders if oid not in fresh]:
+            self.list_gone[("orders", order_id)] = self.orders.pop(order_id)
+        for order in fresh.values():
+            if self.orders.get(order.id) != order:
+                self.list_changed[("orders", order.id)] = order
+        self.orders = fresh
 
     def account_known(self, account: TradingAccount) -> None:
         """An account looked up after its positions arrived: route them now."""
@@ -321,6 +348,8 @@ class BoardState:
             row.position = position
             row.profit, row.total_profit = position.profit, position.total_profit
         self._touch(row)
+        self.list_gone.pop(("positions", position.id), None)
+        self.list_changed[("positions", position.id)] = position
 
     def _close(self, position_id: int) -> None:
         row = self.positions.pop(position_id, None)
@@ -333,6 +362,8 @@ class BoardState:
         self.gone_rows[position_id] = row
         if row.group_id is not None:
             self.dirty_groups.add(row.group_id)
+        self.list_changed.pop(("positions", position_id), None)
+        self.list_gone[("positions", position_id)] = row.position
 
     def _feed(self, **values: Any) -> None:
         self._feed_n += 1
@@ -357,6 +388,7 @@ class BoardState:
 
     def _order(self, event: OrderEvent) -> None:
         order = event.order
+        self._pending_order(order)
         badge = {"rejected": "danger", "cancel": "muted", "expired": "muted"}.get(event.action,
                                                                                  "warn")
         self._feed(
@@ -367,6 +399,18 @@ class BoardState:
             side=order.side.label if order.side else "", volume=order.volume_initial,
             price=order.price_order,
         )
+
+    def _pending_order(self, order: Order) -> None:
+        """The pending orders list: an order still pending is (re)shown, one that is no
+        longer (filled, cancelled, expired, rejected) goes if it was shown."""
+        key = ("orders", order.id)
+        if _pending(order):
+            self.orders[order.id] = order
+            self.list_gone.pop(key, None)
+            self.list_changed[key] = order
+        elif self.orders.pop(order.id, None) is not None:
+            self.list_changed.pop(key, None)
+            self.list_gone[key] = order
 
     def _notice(self, event: Notice) -> None:
         if event.account_id is None:
@@ -518,6 +562,11 @@ class BoardState:
 
 ORDER_ACTIONS = {"place": "placed", "update": "updated", "cancel": "cancelled",
                  "expired": "expired", "rejected": "rejected", "requote": "requoted"}
+
+
+def _pending(order: Order) -> bool:
+    return (order.status is not None and order.status.code in PENDING
+            and not (order.type is not None and order.type.code == MARKET))
 
 
 def _add(total: Decimal | None, value: Decimal | None) -> Decimal | None:

@@ -15,11 +15,13 @@ from typing import Any
 
 from crmportal.live.publish import (
     ALL,
+    LISTS,
     Publisher,
     account_audience,
     client_audience,
     dashboard_audience,
     group_audience,
+    list_audience,
 )
 from crmportal.live.render import Scope
 from crmportal.live.state import BoardState
@@ -32,9 +34,10 @@ WATCH_TTL = 75.0
 @dataclass(frozen=True)
 class Watch:
     """What one socket shows: the board (all groups, or some), one client's positions, one
-    account's money (its group in `groups`) or the dashboard's live counts."""
+    account's money (its group in `groups`), the dashboard's live counts, or a trading list
+    (open positions or pending orders of the groups in scope)."""
 
-    kind: str  # board, client, account or dashboard
+    kind: str  # board, client, account, dashboard, positions or orders
     groups: frozenset[int] | None  # None: every group
     client: int | None = None
     account: int | None = None
@@ -45,8 +48,9 @@ class Watch:
         client = data.get("client")
         account = data.get("account")
         kind = "account" if account is not None else "client" if client is not None else "board"
+        named = data.get("kind")
         return cls(
-            kind="dashboard" if data.get("kind") == "dashboard" else kind,
+            kind=named if named in ("dashboard", *LISTS) else kind,
             groups=None if groups is None else frozenset(int(g) for g in groups),
             client=None if client is None else int(client),
             account=None if account is None else int(account),
@@ -57,8 +61,8 @@ class Watch:
                    "client": self.client}
         if self.account is not None:
             message["account"] = self.account
-        if self.kind == "dashboard":
-            message["kind"] = "dashboard"  # board and client views are told by `client`
+        if self.kind in ("dashboard", *LISTS):
+            message["kind"] = self.kind  # board and client views are told by `client`
         return message
 
     def audiences(self) -> list[str]:
@@ -68,6 +72,10 @@ class Watch:
             if self.groups is None:
                 return [dashboard_audience(None)]
             return [dashboard_audience(g) for g in sorted(self.groups)]
+        if self.kind in LISTS:
+            if self.groups is None:
+                return [list_audience(self.kind, None)]
+            return [list_audience(self.kind, g) for g in sorted(self.groups)]
         if self.kind == "client":
             return [client_audience(self.client, g) for g in sorted(self.groups or ())]
         if self.groups is None:
@@ -82,6 +90,7 @@ class Watching:
     clients: dict[int, float]  # watched clients -> expiry
     accounts_watched: dict[int, float]  # watched account pages -> expiry
     dashboards: dict[frozenset[int] | None, float]  # watched dashboard counts -> expiry
+    lists_watched: dict[str, float]  # watched trading lists (positions, orders) -> expiry
     counts: dict[str, dict[str, int]]  # scope key -> the dashboard counts as last published
     state: BoardState
     publisher: Publisher
@@ -121,6 +130,8 @@ class Watching:
             self.accounts_watched[view.account] = expiry
         elif view.kind == "dashboard":
             self.dashboards[view.groups] = expiry
+        elif view.kind in LISTS:
+            self.lists_watched[view.kind] = expiry
         else:
             if view.groups not in self.boards:
                 for scope in self._scopes_of(view.groups):
@@ -130,7 +141,8 @@ class Watching:
     def _prune_watches(self, now: float) -> bool:
         """Forget views nobody renewed; True when a board or client panel is watched (rows
         are rendered for those only: account pages and dashboards are told by other means)."""
-        for watched in (self.boards, self.clients, self.accounts_watched, self.dashboards):
+        for watched in (self.boards, self.clients, self.accounts_watched, self.dashboards,
+                        self.lists_watched):
             for key in [k for k, expiry in watched.items() if expiry < now]:
                 del watched[key]
         return bool(self.boards or self.clients)

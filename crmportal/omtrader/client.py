@@ -248,6 +248,28 @@ class OMTraderClient:
     def get_deal(self, deal_id: int) -> Deal:
         return Deal.from_wire(self._call("GET", "deal", key=deal_id))
 
+    def trading_records(self, endpoint: str, page: int = 1, limit: int = ITER_LIMIT,
+                        sort_by: str | None = None, direction: str = "ASC",
+                        **filters: Any) -> tuple[list[dict], int | None]:
+        """One page of a trading list (`orders`, `orders_history`, `positions`,
+        `positions_history`, `deals`) as OMTrader sent it: the records unparsed, and the total.
+        For passes that read a few fields of many records (the trading lists' footer totals:
+        parsing every field of 1,000 deals costs ~50 ms). Nothing is re-filtered here: the
+        caller checks account, symbol and dates itself."""
+        start, end = _bounds(filters.pop("date_from", None), filters.pop("date_to", None))
+        filters.update({"from": _wire_bound(start), "to": _wire_bound(end, upper=True)})
+        params = {"page": page, "limit": limit, "sort_by": sort_by,
+                  "dir": direction.upper() if sort_by else None, **filters}
+        data = self._call("GET", endpoint, params=params)
+        if isinstance(data, dict) and "records" in data:
+            total = data.get("total")
+            return list(data["records"] or []), total if isinstance(total, int) else None
+        if isinstance(data, list):
+            return data, None
+        if data is None or isinstance(data, str):
+            return [], None
+        raise BadResponse(f"OMTrader sent a {endpoint} list that is neither a list nor a page")
+
     def iter_all(self, list_method: Callable[..., Page[T]], *, limit: int = ITER_LIMIT,
                  **filters: Any) -> Iterator[T]:
         """Every item of a paged list, e.g. iter_all(omt.list_deals, account_id=[1, 2])."""

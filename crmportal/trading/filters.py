@@ -62,6 +62,19 @@ class Criteria:
     def active(self) -> bool:
         return any(k != "sort" for k in self.state)
 
+    @property
+    def live_match(self) -> dict[str, int]:
+        """The filters a pushed row is matched on in the browser (its data-* attributes)."""
+        values = {"group": self.group, "account": self.account, "client": self.client,
+                  "symbol": self.symbol}
+        return {k: v for k, v in values.items() if v is not None}
+
+    @property
+    def pushable(self) -> bool:
+        """Pushed rows keep this list right: the first page, newest first, filtered at most by
+        what a row is matched on (any other filter or order gets "N changes: refresh")."""
+        return self.page == 1 and set(self.state) <= {"group", "account", "client", "symbol"}
+
     def offered(self) -> dict[str, list[tuple[int, str]]]:
         """The enum filters this list offers, with their choices."""
         names = ["side", "type", "reason"] if self.kind.types else ["side", "reason"]

@@ -22,6 +22,7 @@ class Kind:
     title: str
     url_name: str
     method: str  # the service layer's list method
+    endpoint: str  # its endpoint, for the raw pages the footer totals read (source.py)
     row: str  # the row partial of trading/trading_list.html
     noun: str  # one record, for counts and empty lists
     columns: tuple[Column, ...]
@@ -34,7 +35,7 @@ class Kind:
     date_upstream: bool  # OMTrader filters the date range (from/to) on that attribute
     totals: tuple[tuple[str, str], ...]  # (label, attribute) summed per currency
     default_sort: str
-    live: bool = False  # the table refreshes itself
+    live: bool = False  # rows pushed through the relay (crmportal/live, rows.py)
     # A second date the range may apply to instead (`?date_on=opened`), filtered by the portal.
     other_date: tuple[str, str] | None = None  # (attribute, label)
 
@@ -50,7 +51,7 @@ SYMBOL = Column("Symbol")
 
 POSITIONS = Kind(
     name="positions", title="Open positions", url_name="trading-list-positions",
-    method="list_positions", row="position-row", noun="position",
+    method="list_positions", endpoint="positions", row="position-row", noun="position",
     columns=(Column("Id", "id", True), ACCOUNT, SYMBOL, Column("Side", "side"),
              Column("Volume", "volume_current", True), Column("Open price", "price_open", True),
              Column("Current", "price_current", True), Column("SL", "price_sl", True),
@@ -65,7 +66,8 @@ POSITIONS = Kind(
 )
 POSITION_HISTORY = Kind(
     name="position-history", title="Position history", url_name="trading-list-position-history",
-    method="position_history", row="closed-position-row", noun="closed position",
+    method="position_history", endpoint="positions_history", row="closed-position-row",
+    noun="closed position",
     columns=(Column("Id", "id", True), ACCOUNT, SYMBOL, Column("Side", "side"),
              Column("Volume", "volume_initial", True), Column("Open price", "price_open", True),
              Column("Close price", "price_current", True), Column("Swaps", "swaps", True),
@@ -80,7 +82,7 @@ POSITION_HISTORY = Kind(
 )
 ORDERS = Kind(
     name="orders", title="Pending orders", url_name="trading-list-orders",
-    method="list_orders", row="order-row", noun="order",
+    method="list_orders", endpoint="orders", row="order-row", noun="order",
     columns=(Column("Id", "id", True), ACCOUNT, SYMBOL, Column("Type", "type"),
              Column("Volume", "volume_initial", True), Column("Price", "price_order", True),
              Column("Current", "price_current", True), Column("SL", "price_sl", True),
@@ -91,7 +93,7 @@ ORDERS = Kind(
 )
 ORDER_HISTORY = Kind(
     name="order-history", title="Order history", url_name="trading-list-order-history",
-    method="order_history", row="done-order-row", noun="order",
+    method="order_history", endpoint="orders_history", row="done-order-row", noun="order",
     columns=(Column("Id", "id", True), ACCOUNT, SYMBOL, Column("Type", "type"),
              Column("Volume", "volume_initial", True), Column("Price", "price_order", True),
              Column("Status", "status"), Column("Reason", "reason"),
@@ -102,7 +104,7 @@ ORDER_HISTORY = Kind(
 )
 DEALS = Kind(
     name="deals", title="Deals", url_name="trading-list-deals",
-    method="list_deals", row="deal-row", noun="deal",
+    method="list_deals", endpoint="deals", row="deal-row", noun="deal",
     columns=(Column("Id", "id", True), ACCOUNT, SYMBOL, Column("Side", "side"),
              Column("Entry", "direction"), Column("Volume", "volume", True),
              Column("Price", "price", True), Column("Order", "order_id", True),

@@ -17,22 +17,28 @@ whatever OMTrader did with the filter.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from crmportal.omtrader.client import ITER_LIMIT
+from crmportal.omtrader.concurrent import gather_each
+from crmportal.omtrader.entities import Deal, Order, Position
 from crmportal.omtrader.errors import NotFound, OMTraderError
+from crmportal.omtrader.parsing import parse_datetime, parse_decimal, parse_int, quantize
 from crmportal.staff.scope import group_scope
 from crmportal.trading.filters import Criteria
 
 DIRECTORY_TTL = 60
 TOTALS_TTL = 60
+PARALLEL_PAGES = 4  # raw pages a pass reads at once (memory: that many pages of dicts)
 MAX_IDS_IN_QUERY = 300  # more account ids than this go as their groups instead
 
 
@@ -232,24 +238,125 @@ class Scan:
 
 def scan(omt, criteria: Criteria, the_plan: Plan, accounts: dict[int, AccountInfo],
          start: int, stop: int) -> Scan:
-    """One pass: count and sum the whole filtered set, keep rows start..stop."""
+    """One pass: count and sum the whole filtered set, keep rows start..stop. Records are
+    checked and summed on what a light read of them holds (_raw_pass); only the rows kept
+    are parsed whole."""
     attrs = [attr for _, attr in criteria.kind.totals]
+    entity = _entity(criteria.kind)
     totals, window = Totals(), []
-    for item in stream(omt, criteria, the_plan):
-        if start <= totals.count < stop:
-            window.append(item)
-        info = accounts.get(item.account_id)
-        totals.add(item, attrs, info.currency if info else "")
+    if not the_plan.nothing:
+        for raw, record in _raw_pass(omt, criteria, the_plan):
+            if start <= totals.count < stop:
+                window.append(entity.from_wire(raw))
+            info = accounts.get(record.account_id)
+            totals.add(record, attrs, info.currency if info else "")
     cache.set(the_plan.key(criteria), totals, TOTALS_TTL)
     return Scan(totals, window)
 
 
 def totals_of(omt, criteria: Criteria, the_plan: Plan,
               accounts: dict[int, AccountInfo]) -> Totals:
+    """The footer of an exact list (a request of its own, `?part=totals`), or kept from the
+    pass that showed a page."""
     cached = cache.get(the_plan.key(criteria))
     if cached is not None:
         return cached
     return scan(omt, criteria, the_plan, accounts, 0, 0).totals
+
+
+def raw_records(omt, endpoint: str, **params: Any) -> Iterator[dict]:
+    """Every record of a trading list as OMTrader sent it, one page at a time (unparsed: the
+    caller parses the few it keeps)."""
+    page = 1
+    while True:
+        records, total = omt.trading_records(endpoint, page=page, limit=ITER_LIMIT, **params)
+        yield from records
+        if len(records) < ITER_LIMIT or (total is not None and page * ITER_LIMIT >= total):
+            return
+        page += 1
+
+
+def _raw_pass(omt, criteria: Criteria, the_plan: Plan) -> Iterator[tuple[dict, Any]]:
+    """Every record of the filtered set, in the list's order, as sent and as a light record
+    holding only what the checks and totals read (reading a few fields of a deal costs a
+    fiftieth of parsing it). Pages are fetched PARALLEL_PAGES at a time once the first page
+    told the total, page by page otherwise."""
+    kind = criteria.kind
+    fields = _light_fields(kind, criteria)
+
+    def fetch(page: int) -> tuple[list[dict], int | None]:
+        return omt.trading_records(kind.endpoint, page=page, limit=ITER_LIMIT,
+                                   **_order(criteria), **dict(the_plan.upstream))
+
+    records, total = fetch(1)
+    pages = -(-total // ITER_LIMIT) if total is not None else None
+    page = 1
+    while True:
+        for raw in records:
+            record = _light(raw, fields)
+            if the_plan.check(record):
+                yield raw, record
+        if pages is None:  # no total: page by page until a short one
+            if len(records) < ITER_LIMIT:
+                return
+            page += 1
+            records, _ = fetch(page)
+            continue
+        if page >= pages:
+            return
+        batch = list(range(page + 1, min(pages, page + PARALLEL_PAGES) + 1))
+        records = [r for got, _ in gather_each(fetch, batch) for r in got]
+        page = batch[-1]
+
+
+def _entity(kind) -> type:
+    return {"deals": Deal, "positions": Position, "position-history": Position}.get(
+        kind.name, Order)
+
+
+def _light_fields(kind, criteria: Criteria) -> list[tuple[str, tuple[str, ...], Callable]]:
+    """(attribute, wire names, reader) of what a light record holds, in reading order: the
+    account, symbol and money digits (scope, filters), the enum codes filtered on, the summed
+    attributes and the P/L and volume read as the entity reads them (money to the currency's
+    digits), and the date the range is on if any."""
+    by_name = {f.name: f for f in dataclasses.fields(_entity(kind))}
+    ids = ("account_id", "symbol_id", "digits_currency")
+    enums = [name for name in ("side", "type", "reason") if getattr(criteria, name) is not None]
+    numbers = [attr for _, attr in kind.totals] + [a for a in (kind.profit, kind.volume) if a]
+    dated = kind.date_of(criteria.date_on)[0] if criteria.date_from or criteria.date_to else None
+    fields = []
+    for name in dict.fromkeys([*ids, *enums, *numbers, *([dated] if dated else [])]):
+        meta = by_name[name].metadata
+        reader = (parse_int if name in ids else _code if name in enums
+                  else parse_datetime if name == dated else _money_reader(meta.get("digits")))
+        fields.append((name, tuple(meta.get("wire", ())) or (name,), reader))
+    return fields
+
+
+def _code(value: Any) -> SimpleNamespace:
+    """An enum as the checks read it (`.code`)."""
+    return SimpleNamespace(code=parse_int(value))
+
+
+def _money_reader(digits) -> Callable:
+    def read(value: Any, record: dict) -> Decimal:
+        number = parse_decimal(value)
+        places = record.get("digits_currency") if isinstance(digits, str) else digits
+        return quantize(number, places) if digits is not None else number
+    return read
+
+
+def _light(raw: dict, fields) -> SimpleNamespace:
+    values: dict[str, Any] = {}
+    for name, wire, reader in fields:
+        value = next((raw[w] for w in wire if raw.get(w) is not None), None)
+        if value is None:
+            values[name] = None
+        elif reader in (parse_int, parse_datetime, _code):
+            values[name] = reader(value)
+        else:
+            values[name] = reader(value, values)
+    return SimpleNamespace(**values)
 
 
 class Window(Sequence):

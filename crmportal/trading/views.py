@@ -21,16 +21,17 @@ from crmportal.audit.log import record
 from crmportal.clients.export import in_async
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader.client import get_omtrader
+from crmportal.omtrader.entities import Deal
 from crmportal.omtrader.errors import NotFound, OMTraderError
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
 from crmportal.staff.scope import group_scope, may_see_group
 from crmportal.trading import export, source
+from crmportal.trading import rows as rows_of
 from crmportal.trading import statement as statements
 from crmportal.trading.filters import LABELS, date_range, parse
 from crmportal.trading.kinds import DEALS, KINDS, ORDER_HISTORY, ORDERS, POSITION_HISTORY, POSITIONS
 
 TEMPLATE = "trading/trading_list.html"
-REFRESH_SECONDS = 10  # open positions and pending orders: the table asks again this often
 CLOSED = 2  # ModelPositionStatus closed_position
 NOT_FOUND = {"order": "OMTrader has no order with this id.",
              "position": "OMTrader has no position with this id.",
@@ -62,42 +63,6 @@ def _symbols(omt) -> tuple[dict[int, str], dict[str, int]]:
     return codes, {code.upper(): sid for sid, code in codes.items()}
 
 
-class Row:
-    """One record with what its row shows beside it, worked out once here rather than per cell
-    in the template (links, symbol code, account's currency and client, times in the member's
-    zone): the `date` and `url` tags per cell were most of a page's rendering."""
-
-    __slots__ = ("item", "url", "symbol", "currency", "client_id", "account_url", "times",
-                 "order_url", "position_url")
-
-    def __init__(self, item, links: dict[str, str], codes: dict[int, str], accounts: dict):
-        info = accounts.get(item.account_id)
-        self.item = item
-        self.url = f"{links['self']}{item.id}/"
-        self.symbol = item.symbol or codes.get(item.symbol_id, "")
-        self.currency = info.currency if info else ""
-        self.client_id = info.client_id if info else None
-        self.account_url = f"{links['account']}{item.account_id}/"
-        self.times = {name: timezone.localtime(stamp).strftime("%Y-%m-%d %H:%M:%S")
-                      for name in TIMES if (stamp := getattr(item, name, None)) is not None}
-        order_id, position_id = getattr(item, "order_id", None), getattr(item, "position_id", None)
-        self.order_url = f"{links['order']}{order_id}/" if order_id else ""
-        self.position_url = f"{links['position']}{position_id}/" if position_id else ""
-
-
-TIMES = ("created_at", "updated_at", "time_setup", "time_expiration", "time_done")
-
-
-def _links(kind) -> dict[str, str]:
-    """The base of each detail URL (an id and a slash complete it)."""
-    base = {"order": reverse("trading-show-order", args=[0])[:-2],
-            "position": reverse("trading-show-position", args=[0])[:-2],
-            "deal": reverse("trading-show-deal", args=[0])[:-2],
-            "account": reverse("accounts-show-account", args=[0])[:-2]}
-    return {**base, "self": base["deal" if kind is DEALS else
-                                 "order" if kind.types else "position"]}
-
-
 # -- the lists ---------------------------------------------------------------------------------
 
 
@@ -121,12 +86,12 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
     paged = paginate(rows, request.GET)
     notices = criteria.notices + plan.notices + paged.notices
     page = paged.page
-    links = _links(kind)
-    page.rows = [Row(item, links, codes, accounts) for item in page.object_list]
+    page.rows = rows_of.rows(kind, page.object_list, codes, accounts)
     context = {
         "kind": kind,
         "criteria": criteria,
         "page": page,
+        "rows_html": rows_of.html_of(page.rows),
         "notices": notices,
         "query": _query(state, **size_part),
         "columns": _columns(kind, state, criteria.sort, size_part),
@@ -137,7 +102,6 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
         "may_export": request.user.has_perm("staff.export_trading"),
         "default_size": DEFAULT_PAGE_SIZE,
         "tabs": [(k.title, reverse(k.url_name), k is kind) for k in KINDS.values()],
-        "refresh_seconds": REFRESH_SECONDS,
     }
     if not wants_partial(request):
         context.update(_options(request.user, omt, criteria, codes))
@@ -245,15 +209,17 @@ def _account_info(request: HttpRequest, omt, account_id: int | None) -> source.A
     return info
 
 
-def _related_deals(omt, account_id: int, test, start=None, end=None) -> list:
-    """The account's deals that `test` keeps, oldest first; `start`/`end` narrow the read to
-    the record's lifetime (a minute either side), so an account's whole history is not read."""
+def _related_deals(omt, account_id: int, link: str, record_id: int, start=None,
+                   end=None) -> list[Deal]:
+    """The account's deals whose `link` (order_id, position_id) is the record, oldest first;
+    `start`/`end` narrow the read to the record's lifetime (a minute either side), so an
+    account's whole history is not read. Only those deals are parsed (source.raw_records)."""
     margin = timedelta(minutes=1)
     bounds = {"date_from": start - margin if start else None,
               "date_to": end + margin if end else None}
-    deals = omt.iter_all(omt.list_deals, account_id=account_id, sort_by="created_at",
-                         direction="ASC", **{k: v for k, v in bounds.items() if v})
-    return [deal for deal in deals if test(deal)]
+    records = source.raw_records(omt, "deals", account_id=account_id, sort_by="created_at",
+                                 direction="ASC", **{k: v for k, v in bounds.items() if v})
+    return [Deal.from_wire(raw) for raw in records if raw.get(link) == record_id]
 
 
 def _detail_context(omt, account, item) -> dict:
@@ -268,7 +234,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     omt = get_omtrader()
     order = _fetch("order", lambda: omt.get_order(order_id))
     account = _account_info(request, omt, order.account_id)
-    deals = _related_deals(omt, order.account_id, lambda d: d.order_id == order.id,
+    deals = _related_deals(omt, order.account_id, "order_id", order.id,
                            order.time_setup or order.created_at, order.time_done)
     return render(request, "trading/order_detail.html", {
         "order": order, "deals": deals, **_detail_context(omt, account, order)})
@@ -281,7 +247,7 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
     position = _fetch("position", lambda: omt.get_position(position_id))
     account = _account_info(request, omt, position.account_id)
     closed = position.status is not None and position.status.code == CLOSED
-    deals = _related_deals(omt, position.account_id, lambda d: d.position_id == position.id,
+    deals = _related_deals(omt, position.account_id, "position_id", position.id,
                            position.created_at, position.updated_at if closed else None)
     opening = [d for d in deals if d.direction is not None and d.direction.code == 0]
     closing = [d for d in deals if d.direction is not None and d.direction.code == 1]

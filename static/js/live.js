@@ -3,7 +3,11 @@
 // - swap each message's fragments in one pass (see swap below); a row whose id is not on the
 //   page yet goes into the container its data-live-into names;
 // - a brief highlight on rows that changed; times shown in the browser's time zone;
-// - the connection indicator: reconnecting (socket down) / what the server says.
+// - the connection indicator: reconnecting (socket down) / what the server says;
+// - a list that takes pushed rows (the trading lists) says which ones on its container:
+//   data-live-match-<name>="v" keeps out a row whose data-<name> is not v (the page's
+//   filters), data-live-hold="#note" counts the rows in that notice instead of showing them
+//   (an order or filter a pushed row cannot be placed in), data-live-keep="n" keeps n rows.
 (function () {
   "use strict";
   const FEED_ROWS = 50;
@@ -40,24 +44,64 @@
   // Every top-level element replaces the element with its id; hx-swap-oob="delete" removes
   // it; a row not on the page yet (a new position, a feed entry) goes to the top of the
   // container its data-live-into names. New rows, changed rows and changed cells flash.
+  function matches(container, fresh) {
+    for (const attr of Array.from(container.attributes)) {
+      if (!attr.name.startsWith("data-live-match-")) continue;
+      if (fresh.getAttribute("data-" + attr.name.slice(16)) !== attr.value) return false;
+    }
+    return true;
+  }
+
+  function hold(container) {
+    const note = document.querySelector(container.getAttribute("data-live-hold"));
+    if (!note) return;
+    const count = Number(note.getAttribute("data-changes") || 0) + 1;
+    note.setAttribute("data-changes", String(count));
+    const link = document.createElement("a");
+    link.href = window.location.href;
+    link.textContent = "refresh";
+    note.replaceChildren(count + (count === 1 ? " change" : " changes") +
+      " since this list was read: ", link, " to see them.");
+    note.hidden = false;
+  }
+
+  // A pushed row for a list container: false when it is not for this page, or was counted.
+  function admitted(container, fresh, current) {
+    if (!matches(container, fresh)) {
+      if (current && !container.hasAttribute("data-live-hold")) current.remove();
+      return false;
+    }
+    if (container.hasAttribute("data-live-hold")) {
+      hold(container);
+      return false;
+    }
+    return true;
+  }
+
+  function keep(container) {
+    const most = Number(container.getAttribute("data-live-keep") || 0);
+    if (most > 0) while (container.rows.length > most) container.deleteRow(-1);
+  }
+
   function swap(message) {
     const template = document.createElement("template");
     template.innerHTML = message;
     for (const fresh of Array.from(template.content.children)) {
       const current = fresh.id ? document.getElementById(fresh.id) : null;
+      const into = fresh.getAttribute("data-live-into");
+      const list = into ? document.querySelector(into) : null;
+      if (list && !admitted(list, fresh, current)) continue;
       if (fresh.getAttribute("hx-swap-oob") === "delete") {
         if (current) current.remove();
         continue;
       }
-      const into = fresh.getAttribute("data-live-into");
       if (fresh.tagName === "TD" || (into && fresh.tagName === "TR")) fresh.classList.add("flash");
       if (current) {
         current.replaceWith(fresh);
-      } else if (into) {
-        const container = document.querySelector(into);
-        if (!container) continue;
-        container.querySelectorAll(".empty-row").forEach((el) => el.remove());
-        container.prepend(fresh);
+      } else if (list) {
+        list.querySelectorAll(".empty-row").forEach((el) => el.remove());
+        list.prepend(fresh);
+        keep(list);
       }
     }
   }

@@ -33,3 +33,12 @@ def test_it_writes_a_moment_as_the_date_filter_does_in_the_members_zone():
     assert minute == by_date == "2026-04-19 01:12"
     assert second == by_date_s == "2026-04-19 01:12:10"
     assert (day, missing) == ("2026-04-18", "[]")
+
+
+@pytest.mark.parametrize("value,digits,shown", [
+    (Decimal("-0.001"), 2, "0.00"), (Decimal("-0.004"), 2, "0.00"), (Decimal("-0"), 2, "0.00"),
+    (Decimal("-0.4"), 0, "0"), (-0.0, 2, "0.00"), (Decimal("-0.006"), 2, "-0.01"),
+    (Decimal("-0.0001"), 3, "0.000"),
+])
+def test_a_tiny_negative_shows_no_minus_sign(value, digits, shown):
+    assert money(value, digits) == shown
