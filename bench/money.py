@@ -178,7 +178,7 @@ def _maybe_fault(sim, rng, account_id: int, fault_rate: float) -> None:
 
 
 def schedule_like_the_relay(stop: threading.Event) -> None:
-    """The relay's scheduler job (crmportal/schedule.py), every MONEY_RECONCILE_EVERY s."""
+    """The deployment scheduler's job (crmportal/schedule.py), every MONEY_RECONCILE_EVERY s."""
     from django.conf import settings
 
     from crmportal import schedule

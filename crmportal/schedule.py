@@ -6,8 +6,8 @@ deployment's singleton, so each job runs once per deployment:
 - scale-out shape: `manage.py relay`, while it holds the Redis lock (beside the relay).
 
 Jobs:
-- money reconciliation (crmportal/money/reconcile.py) every MONEY_RECONCILE_EVERY seconds
-  while any operation is unknown or overdue, and expiry of money requests;
+- money reconciliation (crmportal/money/reconcile.py) and expiry of money requests every
+  MONEY_RECONCILE_EVERY seconds (one indexed query when nothing is due);
 - `sync_clients` once a night at SYNC_CLIENTS_AT (HH:MM, server time zone).
 
 `run()` calls `tick()` every second; the jobs run in a worker thread (database and OMTrader
