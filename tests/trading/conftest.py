@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import pytest
 import requests
-from django.core.cache import caches
-
-from crmportal.omtrader.client import get_omtrader, reset_omtrader
 
 ROLES_WITH_VIEW = ("backoffice", "compliance", "supervisor", "administrator")
 
@@ -21,33 +18,9 @@ def paused(simulator):
 
 
 @pytest.fixture(autouse=True)
-def upstream(paused, db, settings):
-    settings.OMTRADER_URL = paused.url
-    settings.OMTRADER_WS_URL = paused.ws_url
-    settings.OMTRADER_RETRY_BACKOFF = 0.01
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    caches["default"].clear()
-    reset_omtrader()
-    yield paused
-    reset_omtrader()
-    caches["default"].clear()
-
-
-@pytest.fixture
-def omt(upstream):
-    return get_omtrader()
-
-
-@pytest.fixture
-def as_user(db, client, request):
-    """Sign the test client in as one of the role fixtures, by name."""
-
-    def sign_in(name):
-        user = request.getfixturevalue(name)
-        client.force_login(user)
-        return user
-
-    return sign_in
+def upstream(paused, pointed_at_simulator):
+    """The shared settings fixture, with the market paused for the module."""
+    return paused
 
 
 @pytest.fixture(scope="module")
