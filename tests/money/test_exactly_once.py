@@ -3,13 +3,14 @@ settles it, and OMTrader ends with exactly one transaction carrying its referenc
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from crmportal.audit.models import AuditEntry
 from crmportal.money.models import MoneyOperation
@@ -74,8 +75,10 @@ def test_a_history_read_begun_before_the_settle_time_never_justifies_a_resend(
     knobs.fault(method="POST", path=MONEY_PATH, kind="status", status=503)  # nothing booked
     op = submit(client, account.id, amount="2")
     assert op.state == State.UNKNOWN
-    settled = op.sent_at.timestamp() + settings.MONEY_SETTLE_SECONDS
-    time.sleep(max(0.0, settled - 1.5 - time.time()))  # the read begins 1.5 s too early...
+    # The settle time ends 1.5 s from now, as if the send had been that long ago: the read
+    # below begins 1.5 s too early...
+    MoneyOperation.objects.filter(pk=op.pk).update(
+        resend_after=timezone.now() + timedelta(seconds=1.5))
     knobs.fault(method="GET", path=HISTORY_PATH, kind="delay", seconds=3)  # ...and ends late
     assert [f.outcome for f in reconcile_pending()] == ["waiting"]
     op.refresh_from_db()
@@ -146,10 +149,6 @@ def test_a_resend_omtrader_refuses_ends_refused(as_user, client, omt, knobs, pic
 
 def test_an_operation_stored_but_never_sent_ends_not_sent(as_user, client, omt, pick_account,
                                                           backoffice):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from crmportal.money.actions import do_submit_operation
 
     account = pick_account()
