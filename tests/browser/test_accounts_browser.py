@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from tests.support.browser import wait_for_js
-from tests.support.portal import PortalProcess
+from tests.support.portal import PortalProcess, embedded_env
 from tests.support.staff import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -18,8 +18,7 @@ pytestmark = pytest.mark.browser
 def portal(simulator):
     process = PortalProcess(
         staff={"bo": ("backoffice", None)},
-        env={"REDIS_URL": "", "LIVE_RELAY": "embedded", "OMTRADER_URL": simulator.url,
-             "OMTRADER_WS_URL": simulator.ws_url},
+        env=embedded_env(simulator),
     )
     process.start()
     yield process

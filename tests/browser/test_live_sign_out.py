@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.portal import PortalProcess
+from tests.support.portal import PortalProcess, embedded_env
 from tests.support.staff import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -18,8 +18,7 @@ COUNT_OPENS = """document.addEventListener("htmx:wsOpen",
 def portal(simulator):
     process = PortalProcess(
         staff={"gina": ("supervisor", [6])},
-        env={"REDIS_URL": "", "LIVE_RELAY": "embedded", "OMTRADER_URL": simulator.url,
-             "OMTRADER_WS_URL": simulator.ws_url},
+        env=embedded_env(simulator),
     )
     process.start()
     yield process

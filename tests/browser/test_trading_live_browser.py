@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.browser import wait_for_js
-from tests.support.portal import PortalProcess
+from tests.support.portal import PortalProcess, embedded_env
 from tests.support.staff import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -19,8 +19,7 @@ NEWEST = ("() => Math.max(0, ...Array.from(document.querySelectorAll("
 def portal(simulator):
     process = PortalProcess(
         staff={"bo": ("backoffice", None)},
-        env={"REDIS_URL": "", "LIVE_RELAY": "embedded", "OMTRADER_URL": simulator.url,
-             "OMTRADER_WS_URL": simulator.ws_url},
+        env=embedded_env(simulator),
     )
     process.start()
     yield process

@@ -18,7 +18,7 @@ import redis
 
 from tests.live.test_scaleout import redis_database
 from tests.money.conftest import MONEY_PATH, history_count
-from tests.support.portal import PortalProcess
+from tests.support.portal import PortalProcess, embedded_env
 
 STARTED = "schedule: started"
 LOST_REPLIES = ({"kind": "after_status", "status": 502}, {"kind": "after_close"},
@@ -42,12 +42,10 @@ for n in range({count}):
 
 
 def portal_env(simulator, **more: str) -> dict[str, str]:
-    """The embedded shape unless `more` says otherwise, whatever the suite's own environment
-    (the scale-out pass sets REDIS_URL, which would make the daphne process leave the
-    scheduler to a `manage.py relay`)."""
-    return {"OMTRADER_URL": simulator.url, "OMTRADER_WS_URL": simulator.ws_url,
-            "OMTRADER_READ_TIMEOUT": "2", "MONEY_RECONCILE_EVERY": "1",
-            "MONEY_SETTLE_SECONDS": "0", "REDIS_URL": "", "LIVE_RELAY": "embedded", **more}
+    """The embedded shape unless `more` says otherwise."""
+    return embedded_env(simulator, **{"OMTRADER_READ_TIMEOUT": "2",
+                                      "MONEY_RECONCILE_EVERY": "1",
+                                      "MONEY_SETTLE_SECONDS": "0", **more})
 
 
 def deposits(portal, account_id: int, count: int, prefix: str) -> list[tuple[str, str]]:

@@ -129,3 +129,10 @@ class ManagedCommand:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.log.close()
+
+
+def embedded_env(simulator, **more: str) -> dict[str, str]:
+    """A portal process in the embedded shape (relay and scheduler inside daphne) against this
+    simulator, whatever the suite's own environment (the scale-out pass sets REDIS_URL)."""
+    return {"REDIS_URL": "", "LIVE_RELAY": "embedded", "OMTRADER_URL": simulator.url,
+            "OMTRADER_WS_URL": simulator.ws_url, **more}
