@@ -67,6 +67,10 @@ T = TypeVar("T")
 ITER_LIMIT = 1000  # the simulator's (and a sane) maximum page size
 TRANSFER_TYPES = ("deposit", "withdrawal", "credit_in", "credit_out")
 REFERENCE_KINDS = ("groups", "symbols")
+# The cache key of a view of every account that a reader builds and keeps (the trading lists'
+# account directory); every account write made here drops it.
+ACCOUNT_DIRECTORY = "account-directory"
+REFILTERED = frozenset({"account_id", "symbol_id", "created_at"})  # _trading's _refilter
 
 
 class OMTraderClient:
@@ -123,18 +127,27 @@ class OMTraderClient:
         return TradingAccount.from_wire(self._call("GET", "account", key=account_id))
 
     def create_account(self, data: Mapping[str, Any]) -> TradingAccount:
-        account = self._write("POST", "accounts", TradingAccount, data)
+        try:
+            account = self._write("POST", "accounts", TradingAccount, data)
+        finally:
+            self.cache.delete(ACCOUNT_DIRECTORY)  # a reply lost after the write counts too
         self._forget_client_accounts(account.client_id)
         return account
 
     def update_account(self, account_id: int, data: Mapping[str, Any]) -> TradingAccount:
-        account = self._write("PUT", "account", TradingAccount, data, key=account_id,
-                              reload=lambda: self.get_account(account_id))
+        try:
+            account = self._write("PUT", "account", TradingAccount, data, key=account_id,
+                                  reload=lambda: self.get_account(account_id))
+        finally:
+            self.cache.delete(ACCOUNT_DIRECTORY)
         self._forget_client_accounts(account.client_id, data.get("client_id"))
         return account
 
     def delete_account(self, account_id: int) -> None:
-        self._call("DELETE", "account", key=account_id)
+        try:
+            self._call("DELETE", "account", key=account_id)
+        finally:
+            self.cache.delete(ACCOUNT_DIRECTORY)
 
     def transfer_money(
         self, account_id: int, operation: str, amount: Decimal | int | str, comment: str = ""
@@ -213,37 +226,45 @@ class OMTraderClient:
     # Orders, positions, deals (read-only in the Manager API)
 
     def list_orders(self, page: int = 1, limit: int = 50, sort_by: str | None = None,
-                    direction: str = "ASC", **filters: Any) -> Page[Order]:
+                    direction: str = "ASC", only: frozenset[str] | None = None,
+                    **filters: Any) -> Page[Order]:
         """Filters: account_id (an id or a list), group_id, symbol_id."""
-        return self._trading("orders", Order, page, limit, sort_by, direction, filters)
+        return self._trading("orders", Order, page, limit, sort_by, direction, filters,
+                             only=only)
 
     def get_order(self, order_id: int) -> Order:
         return Order.from_wire(self._call("GET", "order", key=order_id))
 
     def order_history(self, page: int = 1, limit: int = 50, sort_by: str | None = None,
-                      direction: str = "ASC", **filters: Any) -> Page[Order]:
+                      direction: str = "ASC", only: frozenset[str] | None = None,
+                      **filters: Any) -> Page[Order]:
         """Filters: account_id, group_id, symbol_id, date_from, date_to."""
-        return self._trading("orders_history", Order, page, limit, sort_by, direction, filters)
+        return self._trading("orders_history", Order, page, limit, sort_by, direction, filters,
+                             only=only)
 
     def list_positions(self, page: int = 1, limit: int = 50, sort_by: str | None = None,
-                       direction: str = "ASC", **filters: Any) -> Page[Position]:
+                       direction: str = "ASC", only: frozenset[str] | None = None,
+                       **filters: Any) -> Page[Position]:
         """Open positions. Filters: account_id (an id or a list), group_id, symbol_id."""
-        return self._trading("positions", Position, page, limit, sort_by, direction, filters)
+        return self._trading("positions", Position, page, limit, sort_by, direction, filters,
+                             only=only)
 
     def get_position(self, position_id: int) -> Position:
         return Position.from_wire(self._call("GET", "position", key=position_id))
 
     def position_history(self, page: int = 1, limit: int = 50, sort_by: str | None = None,
-                         direction: str = "ASC", **filters: Any) -> Page[Position]:
+                         direction: str = "ASC", only: frozenset[str] | None = None,
+                         **filters: Any) -> Page[Position]:
         """Filters: account_id, group_id, symbol_id, date_from, date_to."""
         return self._trading("positions_history", Position, page, limit, sort_by, direction,
-                             filters)
+                             filters, only=only)
 
     def list_deals(self, page: int = 1, limit: int = 50, sort_by: str | None = None,
-                   direction: str = "ASC", **filters: Any) -> Page[Deal]:
+                   direction: str = "ASC", only: frozenset[str] | None = None,
+                   **filters: Any) -> Page[Deal]:
         """Filters: account_id (an id or a list), group_id, symbol_id, date_from, date_to."""
         return self._trading("deals", Deal, page, limit, sort_by, direction, filters,
-                             dated=True)
+                             dated=True, only=only)
 
     def get_deal(self, deal_id: int) -> Deal:
         return Deal.from_wire(self._call("GET", "deal", key=deal_id))
@@ -355,16 +376,23 @@ class OMTraderClient:
         return self.transport.request(method, path, token=token, params=params, body=body)
 
     def _page(self, endpoint: str, cls: type[T], page: int, limit: int, sort_by: str | None,
-              direction: str, filters: Mapping[str, Any], key: Any = None) -> Page[T]:
+              direction: str, filters: Mapping[str, Any], key: Any = None,
+              only: frozenset[str] | None = None) -> Page[T]:
         params = {"page": page, "limit": limit, "sort_by": sort_by,
                   "dir": direction.upper() if sort_by else None, **filters}
-        return _to_page(cls, self._call("GET", endpoint, key=key, params=params), page, limit)
+        return _to_page(cls, self._call("GET", endpoint, key=key, params=params), page, limit,
+                        only)
 
     def _trading(self, endpoint: str, cls: type[T], page: int, limit: int, sort_by: str | None,
-                 direction: str, filters: dict[str, Any], dated: bool = False) -> Page[T]:
+                 direction: str, filters: dict[str, Any], dated: bool = False,
+                 only: frozenset[str] | None = None) -> Page[T]:
+        """`only`: the fields the caller reads (parsing.build); those re-filtered here are
+        read too."""
         start, end = _bounds(filters.pop("date_from", None), filters.pop("date_to", None))
         filters.update({"from": _wire_bound(start), "to": _wire_bound(end, upper=True)})
-        result = self._page(endpoint, cls, page, limit, sort_by, direction, filters)
+        if only is not None:
+            only = only | REFILTERED
+        result = self._page(endpoint, cls, page, limit, sort_by, direction, filters, only=only)
         return _refilter(
             result, account_id=filters.get("account_id"), symbol_id=filters.get("symbol_id"),
             created=(start, end) if dated else (None, None),
@@ -400,7 +428,8 @@ def _id(value: Any) -> int:
     return number
 
 
-def _to_page(cls: type[T], data: Any, page: int, limit: int) -> Page[T]:
+def _to_page(cls: type[T], data: Any, page: int, limit: int,
+             only: frozenset[str] | None = None) -> Page[T]:
     total = None
     if isinstance(data, dict) and "records" in data:
         records = data["records"] or []
@@ -413,7 +442,7 @@ def _to_page(cls: type[T], data: Any, page: int, limit: int) -> Page[T]:
         records = []
     else:
         raise BadResponse(f"OMTrader sent a {cls.__name__} list that is neither a list nor a page")
-    items = tuple(build_list(cls, records))
+    items = tuple(build_list(cls, records, only=only))
     if page < 1 or limit < 1 or len(items) > limit:
         has_next = False  # everything on one page (page=-1, or the upstream ignored limit)
     elif total is not None:

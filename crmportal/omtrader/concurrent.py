@@ -25,6 +25,8 @@ from django.conf import settings
 T = TypeVar("T")
 R = TypeVar("R")
 
+STARTED_WAIT = 0.02  # seconds start() waits for a call to begin (a busy pool: no longer)
+
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 _in_pool: contextvars.ContextVar[bool] = contextvars.ContextVar("omtrader_in_pool", default=False)
@@ -47,10 +49,16 @@ def gather(**calls: Callable[[], Any]) -> dict[str, Any]:
 
 
 def start(**calls: Callable[[], Any]) -> Pending:
-    """The calls, started in the pool (in turn, now, when already inside it)."""
+    """The calls, started in the pool (in turn, now, when already inside it). Returns once
+    each call has begun (STARTED_WAIT at most): the caller's own work would otherwise hold
+    the interpreter lock for up to a switch interval before a request is even sent."""
     if _in_pool.get():
         return Pending(_run_in_turn(calls))
-    return Pending({name: _submit(call) for name, call in calls.items()})
+    begun = {name: threading.Event() for name in calls}
+    pending = Pending({name: _submit(call, begun[name]) for name, call in calls.items()})
+    for event in begun.values():
+        event.wait(STARTED_WAIT)
+    return pending
 
 
 def gather_each(call: Callable[[T], R], items: Iterable[T]) -> list[R]:
@@ -67,13 +75,15 @@ def shutdown() -> None:
             _pool = None
 
 
-def _submit(call: Callable[[], Any]) -> Future:
+def _submit(call: Callable[[], Any], begun: threading.Event | None = None) -> Future:
     context = contextvars.copy_context()
-    return _executor().submit(context.run, _pooled, call)
+    return _executor().submit(context.run, _pooled, call, begun)
 
 
-def _pooled(call: Callable[[], Any]) -> Any:
+def _pooled(call: Callable[[], Any], begun: threading.Event | None) -> Any:
     _in_pool.set(True)
+    if begun is not None:
+        begun.set()
     return call()
 
 

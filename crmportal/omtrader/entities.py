@@ -67,8 +67,8 @@ class _Wire:
     __slots__ = ()
 
     @classmethod
-    def from_wire(cls, data: Any):
-        return build(cls, data)
+    def from_wire(cls, data: Any, only: frozenset[str] | None = None):
+        return build(cls, data, only=only)
 
     def __getitem__(self, name: str) -> Any:
         """`record["field"]` as `record.field`: Django's templates try a key before an

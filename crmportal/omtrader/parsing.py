@@ -144,10 +144,12 @@ class _Field:
     digits: str | int | None
 
 
-def build(cls: type, data: Any, path: str = "") -> Any:
-    """One entity from its wire object. Raises BadResponse naming entity and field."""
+def build(cls: type, data: Any, path: str = "", only: frozenset[str] | None = None) -> Any:
+    """One entity from its wire object. Raises BadResponse naming entity and field. `only`:
+    the fields the caller reads; the others keep their defaults unread (a list page shows a
+    third of a position's fields, and reading them is most of its parsing)."""
     try:
-        return _build(cls, data, path or cls.__name__)
+        return _build(cls, data, path or cls.__name__, only)
     except WrongType as error:
         if error.missing:
             raise BadResponse(f"OMTrader sent {error.path} without a value") from None
@@ -156,18 +158,20 @@ def build(cls: type, data: Any, path: str = "") -> Any:
         ) from None
 
 
-def build_list(cls: type, records: Any, path: str = "") -> list:
+def build_list(cls: type, records: Any, path: str = "",
+               only: frozenset[str] | None = None) -> list:
     path = path or cls.__name__
     if not isinstance(records, list):
         raise BadResponse(f"OMTrader sent {path} records that are not a list")
-    return [build(cls, item, f"{path}[{i}]") for i, item in enumerate(records)]
+    return [build(cls, item, f"{path}[{i}]", only) for i, item in enumerate(records)]
 
 
-def _build(cls: type, data: Any, path: str) -> Any:
+def _build(cls: type, data: Any, path: str, only: frozenset[str] | None = None) -> Any:
     if not isinstance(data, dict):
         raise WrongType("an object", data, path)
     values: dict[str, Any] = {}
-    for spec in _fields(cls):
+    specs = _fields(cls) if only is None else _fields_only(cls, only)
+    for spec in specs:
         # The first wire name with a value; most fields have one name (no generator per field:
         # building the records of a page was most of a client 360 page's upstream CPU).
         wire = spec.wire
@@ -184,7 +188,7 @@ def _build(cls: type, data: Any, path: str) -> Any:
         except WrongType as error:
             error.path = error.path or f"{path}.{spec.name}"
             raise
-    for spec in _quantized(cls):
+    for spec in _quantized(cls) if only is None else _quantized_only(cls, only):
         if values[spec.name] is not None:
             values[spec.name] = quantize(values[spec.name], _digits(spec.digits, values))
     return cls(**values)
@@ -209,6 +213,20 @@ def _fields(cls: type) -> tuple[_Field, ...]:
 def _quantized(cls: type) -> tuple[_Field, ...]:
     """The fields rounded to their record's digits."""
     return tuple(spec for spec in _fields(cls) if spec.digits is not None)
+
+
+@cache
+def _fields_only(cls: type, only: frozenset[str]) -> tuple[_Field, ...]:
+    """The fields `only` names, the required ones and the digits those named are rounded to."""
+    digits = {spec.digits for spec in _fields(cls)
+              if spec.name in only and isinstance(spec.digits, str)}
+    return tuple(spec for spec in _fields(cls)
+                 if spec.name in only or spec.required or spec.name in digits)
+
+
+@cache
+def _quantized_only(cls: type, only: frozenset[str]) -> tuple[_Field, ...]:
+    return tuple(spec for spec in _fields_only(cls, only) if spec.digits is not None)
 
 
 def _spec(cls: type, field: dataclasses.Field) -> _Field:

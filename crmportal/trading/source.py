@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from django.core.cache import cache
 from django.utils import timezone
 
-from crmportal.omtrader.client import ITER_LIMIT
+from crmportal.omtrader.client import ACCOUNT_DIRECTORY, ITER_LIMIT
 from crmportal.omtrader.concurrent import gather_each
 from crmportal.omtrader.entities import Deal, Order, Position
 from crmportal.omtrader.errors import NotFound, OMTraderError
@@ -52,17 +52,14 @@ class AccountInfo(NamedTuple):
 
 def directory(omt) -> dict[int, AccountInfo]:
     """Every trading account's group, client and currency, kept DIRECTORY_TTL seconds (one
-    upstream page per 1,000 accounts to build)."""
-    rows = cache.get("trading:accounts")
-    if rows is None:
-        rows = [(a.id, a.group_id, a.client_id, a.currency, a.currency_digits)
-                for a in omt.iter_all(omt.list_accounts)]
-        cache.set("trading:accounts", rows, DIRECTORY_TTL)
-    return {row[0]: AccountInfo(*row) for row in rows}
+    upstream page per 1,000 accounts to build) and dropped by every account write made
+    through the portal. Each process keeps the copy it read while the shared cache's stamp is
+    unchanged (omtrader/cache.py), so a page does not unpickle it: callers never change it."""
+    def build() -> dict[int, AccountInfo]:
+        return {a.id: AccountInfo(a.id, a.group_id, a.client_id, a.currency, a.currency_digits)
+                for a in omt.iter_all(omt.list_accounts)}
 
-
-def forget_directory() -> None:
-    cache.delete("trading:accounts")
+    return omt.cache.get_or_fetch(ACCOUNT_DIRECTORY, build, DIRECTORY_TTL)
 
 
 def with_asked(omt, criteria: Criteria, accounts: dict[int, AccountInfo]) -> dict:
@@ -237,7 +234,7 @@ class Scan:
 
 
 def scan(omt, criteria: Criteria, the_plan: Plan, accounts: dict[int, AccountInfo],
-         start: int, stop: int) -> Scan:
+         start: int, stop: int, only: frozenset[str] | None = None) -> Scan:
     """One pass: count and sum the whole filtered set, keep rows start..stop. Records are
     checked and summed on what a light read of them holds (_raw_pass); only the rows kept
     are parsed whole."""
@@ -247,7 +244,7 @@ def scan(omt, criteria: Criteria, the_plan: Plan, accounts: dict[int, AccountInf
     if not the_plan.nothing:
         for raw, record in _raw_pass(omt, criteria, the_plan):
             if start <= totals.count < stop:
-                window.append(entity.from_wire(raw))
+                window.append(entity.from_wire(raw, only))
             info = accounts.get(record.account_id)
             totals.add(record, attrs, info.currency if info else "")
     cache.set(the_plan.key(criteria), totals, TOTALS_TTL)
@@ -377,9 +374,10 @@ class Window(Sequence):
         return self.fetch(index.start, index.stop)
 
 
-def window(omt, criteria: Criteria, the_plan: Plan,
-           accounts: dict[int, AccountInfo]) -> tuple[Window, Totals | None]:
-    """The rows of the page asked for, and the totals when the pass computed them anyway."""
+def window(omt, criteria: Criteria, the_plan: Plan, accounts: dict[int, AccountInfo],
+           only: frozenset[str] | None = None) -> tuple[Window, Totals | None]:
+    """The rows of the page asked for, and the totals when the pass computed them anyway;
+    `only`: the fields the rows read (parsing.build)."""
     size = criteria.size
     start = (criteria.page - 1) * size
     if the_plan.nothing:
@@ -389,14 +387,15 @@ def window(omt, criteria: Criteria, the_plan: Plan,
 
         def fetch(first: int, stop: int) -> list:
             return list(method(page=first // size + 1, limit=size, **_order(criteria),
-                               **the_plan.upstream).items)
+                               only=only, **the_plan.upstream).items)
 
-        page = method(page=criteria.page, limit=size, **_order(criteria), **the_plan.upstream)
+        page = method(page=criteria.page, limit=size, **_order(criteria), only=only,
+                      **the_plan.upstream)
         if page.total is not None:
             return Window(page.total, (start, list(page.items)), fetch), None
-    found = scan(omt, criteria, the_plan, accounts, start, start + size)
+    found = scan(omt, criteria, the_plan, accounts, start, start + size, only)
 
     def again(first: int, stop: int) -> list:
-        return scan(omt, criteria, the_plan, accounts, first, stop).window
+        return scan(omt, criteria, the_plan, accounts, first, stop, only).window
 
     return Window(found.totals.count, (start, found.window), again), found.totals

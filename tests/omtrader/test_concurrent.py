@@ -62,3 +62,17 @@ def test_it_lets_the_caller_work_while_the_calls_are_under_way(sim, omt):
     got = pending.wait()
     assert got["client"].id == 2 and len(got["deals"]) == 1
     assert time.monotonic() - started < 0.2 * 1.5
+
+
+def test_start_returns_once_each_call_has_begun(omt):
+    """The caller's own work must not hold the interpreter lock while a call waits to start:
+    its request would leave only after that work."""
+    began = threading.Event()
+
+    def call() -> str:
+        began.set()
+        return "sent"
+
+    pending = start(call=call)
+    assert began.is_set()
+    assert pending.wait() == {"call": "sent"}

@@ -67,6 +67,16 @@ def test_it_quantizes_money_and_prices_to_the_records_digits():
     assert str(account.balance) == "100.00"
 
 
+def test_it_reads_only_the_fields_asked_for_and_what_they_are_rounded_to():
+    raw = wire('{"id": 1, "account_id": 7, "digits": 5, "digits_currency": 2, "price_open": 1.1,'
+               ' "profit": -10.005, "comment": "hedge", "swaps": 1.5}')
+    position = Position.from_wire(raw, only=frozenset({"profit", "account_id"}))
+    assert str(position.profit) == "-10.01"  # rounded to digits_currency, read with it
+    assert position.account_id == 7 and position.digits_currency == 2
+    assert position.price_open is None and position.comment == "" and position.swaps is None
+    assert Position.from_wire(raw).comment == "hedge"
+
+
 def test_it_ignores_unknown_fields_and_defaults_missing_ones():
     client = Client.from_wire({"id": 9, "first_name": "Ada", "shoe_size": 38})
     assert client.first_name == "Ada"

@@ -10,6 +10,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from crmportal.accounts.actions import do_update_account
+from crmportal.omtrader.client import get_omtrader
 from crmportal.staff.roles import SUPERVISOR
 from tests.trading.conftest import ROLES_WITH_VIEW
 from tests.trading.helpers import dec, every_row, footer
@@ -61,6 +63,24 @@ def test_a_group_limited_member_sees_only_trading_of_their_groups(client, make_s
         assert response.status_code == 200
         assert response.context["page"].paginator.count == 0
         assert any("in your groups" in n for n in response.context["notices"])
+
+
+def test_an_account_moved_out_of_a_member_s_groups_leaves_their_lists_at_once(
+        client, make_staff, wire, administrator):
+    """The lists' account directory is kept a minute; a move made through the portal drops it,
+    so scope follows at the next page, not a minute later."""
+    groups = _groups_of(wire)
+    account = next(p["account_id"] for p in wire("positions") if groups[p["account_id"]] == 6)
+    client.force_login(make_staff("lim", SUPERVISOR, group_ids=[6]))
+    url = f"{reverse('trading-list-positions')}?account={account}"
+    assert client.get(url).context["page"].paginator.count > 0
+    omt = get_omtrader()
+    do_update_account(omt.get_account(account), {"group_id": 7}, actor=administrator)
+    try:
+        assert client.get(url).context["page"].paginator.count == 0
+    finally:
+        do_update_account(omt.get_account(account), {"group_id": 6}, actor=administrator)
+    assert client.get(url).context["page"].paginator.count > 0
 
 
 def test_a_member_with_no_groups_sees_nothing(client, make_staff):
