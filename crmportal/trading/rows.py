@@ -16,7 +16,6 @@ from typing import Any
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from crmportal.formatting import money
@@ -41,9 +40,15 @@ FIELDS = {
                  "position_link", "commission", "swap", "profit", "pl_class", "currency",
                  "reason", "created_at", "at_created_at"),
 }
+# What a row reads of its record (the list's upstream page parses only these).
+READ = {name: frozenset({*fields, "id", "account_id", "symbol", "symbol_id", "digits_currency",
+                         "profit", "order_id", "position_id"}) for name, fields in FIELDS.items()}
 TIMES = ("created_at", "updated_at", "time_setup", "time_expiration", "time_done")
 MONEY = ("swaps", "commission", "swap", "profit")
 PLAIN = (int, Decimal)
+# Values Row writes itself from numbers and times: nothing in them to escape.
+OURS = frozenset({"url", "account_url", "client_title", "pl_class", "order_link",
+                  "position_link", *TIMES, *(f"at_{t}" for t in TIMES), *MONEY})
 
 
 class Row:
@@ -52,7 +57,7 @@ class Row:
     __slots__ = ("item", "values", "name")
 
     def __init__(self, item, name: str, links: dict[str, str], codes: dict[int, str],
-                 accounts: dict):
+                 accounts: dict, zone=None):
         info = accounts.get(item.account_id)
         self.item, self.name = item, name
         client_id = info.client_id if info else None
@@ -64,6 +69,7 @@ class Row:
             "group_id": info.group_id if info else None, "client_id": client_id,
             "symbol_id": item.symbol_id, "currency": info.currency if info else "",
         }
+        zone = zone or timezone.get_current_timezone()
         digits = getattr(item, "digits_currency", None)
         for field in FIELDS[name]:
             if field in values or field.startswith("at_"):
@@ -72,7 +78,7 @@ class Row:
             if field in TIMES:
                 if value is not None:
                     values[f"at_{field}"] = value.isoformat()
-                    value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S")
+                    value = value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
             elif field in MONEY:
                 value = money(value, digits)
             values[field] = value
@@ -82,16 +88,16 @@ class Row:
         for link in ("order", "position"):
             if f"{link}_link" in FIELDS[name]:
                 linked = getattr(item, f"{link}_id", None)
-                values[f"{link}_link"] = format_html(
-                    '<a href="{}{}/">{}</a>', links[link], linked, linked) if linked else ""
+                values[f"{link}_link"] = (f'<a href="{links[link]}{int(linked)}/">{int(linked)}</a>'
+                                          if linked else "")
         self.values = values
 
     def text(self) -> dict[str, str]:
-        """Every field as the template engine would print it (nothing for None; the digits
-        of a number need no escaping)."""
+        """Every field as the template engine would print it: nothing for None; numbers, and
+        what this module wrote itself (links, times, money), need no escaping."""
         values = self.values
         return {f: "" if (v := values.get(f)) is None else
-                str(v) if type(v) in PLAIN else escape(v) for f in FIELDS[self.name]}
+                str(v) if f in OURS or type(v) in PLAIN else escape(v) for f in FIELDS[self.name]}
 
     @property
     def html(self) -> str:
@@ -115,8 +121,8 @@ def links(kind) -> dict[str, str]:
 
 
 def rows(kind, items, codes: dict[int, str], accounts: dict) -> list[Row]:
-    base = links(kind)
-    return [Row(item, kind.row, base, codes, accounts) for item in items]
+    base, zone = links(kind), timezone.get_current_timezone()
+    return [Row(item, kind.row, base, codes, accounts, zone) for item in items]
 
 
 def html_of(rows_shown: list[Row]) -> str:

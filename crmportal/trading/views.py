@@ -11,8 +11,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
@@ -20,6 +22,7 @@ from django_htmx.http import replace_url
 from crmportal.audit.log import record
 from crmportal.clients.export import in_async
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
+from crmportal.omtrader import concurrent
 from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.entities import Deal
 from crmportal.omtrader.errors import NotFound, OMTraderError
@@ -32,6 +35,7 @@ from crmportal.trading.filters import LABELS, date_range, parse
 from crmportal.trading.kinds import DEALS, KINDS, ORDER_HISTORY, ORDERS, POSITION_HISTORY, POSITIONS
 
 TEMPLATE = "trading/trading_list.html"
+TABLE_MARK = mark_safe("<!-- trading-table -->")  # where the page's table goes (_list)
 CLOSED = 2  # ModelPositionStatus closed_position
 NOT_FOUND = {"order": "OMTrader has no order with this id.",
              "position": "OMTrader has no position with this id.",
@@ -82,12 +86,25 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
         totals = source.totals_of(omt, criteria, plan, accounts)
         return render(request, f"{TEMPLATE}#trading-totals",
                       _totals_context(kind, totals, accounts))
-    rows, totals = source.window(omt, criteria, plan, accounts)
+    partial = wants_partial(request)
+    # An exact list is one upstream page: it is read in the pool while this thread renders
+    # the rest of the page around a mark for the table. A streamed pass fetches its own
+    # pages in parallel, so it stays in this thread.
+    only = rows_of.READ[kind.row]
+    read = (concurrent.start(window=lambda: source.window(omt, criteria, plan, accounts, only))
+            if plan.exact else None)
+    shell = "" if partial else render_to_string(TEMPLATE, {
+        "kind": kind, "criteria": criteria, "page_sizes": PAGE_SIZES, "table": TABLE_MARK,
+        "default_size": DEFAULT_PAGE_SIZE,
+        "tabs": [(k.title, reverse(k.url_name), k is kind) for k in KINDS.values()],
+        **_options(request.user, omt, criteria, codes)}, request)
+    rows, totals = (read.wait()["window"] if read
+                    else source.window(omt, criteria, plan, accounts, only))
     paged = paginate(rows, request.GET)
     notices = criteria.notices + plan.notices + paged.notices
     page = paged.page
     page.rows = rows_of.rows(kind, page.object_list, codes, accounts)
-    context = {
+    table = render_to_string(TEMPLATE + "#trading-table", {
         "kind": kind,
         "criteria": criteria,
         "page": page,
@@ -98,16 +115,10 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
         "totals_url": "" if totals is not None else "?" + _query(state, part="totals"),
         **(_totals_context(kind, totals, accounts) if totals is not None else {}),
         "export_query": _query(state),
-        "page_sizes": PAGE_SIZES,
         "may_export": request.user.has_perm("staff.export_trading"),
-        "default_size": DEFAULT_PAGE_SIZE,
-        "tabs": [(k.title, reverse(k.url_name), k is kind) for k in KINDS.values()],
-    }
-    if not wants_partial(request):
-        context.update(_options(request.user, omt, criteria, codes))
-    response = render(request, TEMPLATE + "#trading-table" if wants_partial(request) else TEMPLATE,
-                      context)
-    if notices and wants_partial(request):
+    }, request)
+    response = HttpResponse(table if partial else shell.replace(TABLE_MARK, table, 1))
+    if notices and partial:
         page_part = {"page": page.number} if page.number > 1 else {}
         corrected = _query({**state, **page_part}, **size_part)
         replace_url(response, request.path + ("?" + corrected if corrected else ""))
