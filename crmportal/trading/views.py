@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
@@ -27,6 +26,7 @@ from crmportal.omtrader.client import get_omtrader
 from crmportal.omtrader.entities import Deal
 from crmportal.omtrader.errors import NotFound, OMTraderError
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, paginate
+from crmportal.shell import render_around
 from crmportal.staff.scope import group_scope, may_see_group
 from crmportal.trading import export, source
 from crmportal.trading import rows as rows_of
@@ -35,7 +35,6 @@ from crmportal.trading.filters import LABELS, date_range, parse
 from crmportal.trading.kinds import DEALS, KINDS, ORDER_HISTORY, ORDERS, POSITION_HISTORY, POSITIONS
 
 TEMPLATE = "trading/trading_list.html"
-TABLE_MARK = mark_safe("<!-- trading-table -->")  # where the page's table goes (_list)
 CLOSED = 2  # ModelPositionStatus closed_position
 NOT_FOUND = {"order": "OMTrader has no order with this id.",
              "position": "OMTrader has no position with this id.",
@@ -80,49 +79,59 @@ def _criteria(request: HttpRequest, kind):
 
 def _list(request: HttpRequest, kind) -> HttpResponse:
     omt, codes, criteria, accounts, plan = _criteria(request, kind)
-    state = criteria.state
-    size_part = {"size": criteria.size} if criteria.size != DEFAULT_PAGE_SIZE else {}
     if request.GET.get("part") == "totals":
         totals = source.totals_of(omt, criteria, plan, accounts)
         return render(request, f"{TEMPLATE}#trading-totals",
                       _totals_context(kind, totals, accounts))
-    partial = wants_partial(request)
     # An exact list is one upstream page: it is read in the pool while this thread renders
-    # the rest of the page around a mark for the table. A streamed pass fetches its own
-    # pages in parallel, so it stays in this thread.
+    # the page around the table (shell.py). A streamed pass fetches its own pages in
+    # parallel, so it stays in this thread.
     only = rows_of.READ[kind.row]
     read = (concurrent.start(window=lambda: source.window(omt, criteria, plan, accounts, only))
             if plan.exact else None)
-    shell = "" if partial else render_to_string(TEMPLATE, {
-        "kind": kind, "criteria": criteria, "page_sizes": PAGE_SIZES, "table": TABLE_MARK,
-        "default_size": DEFAULT_PAGE_SIZE,
-        "tabs": [(k.title, reverse(k.url_name), k is kind) for k in KINDS.values()],
-        **_options(request.user, omt, criteria, codes)}, request)
-    rows, totals = (read.wait()["window"] if read
-                    else source.window(omt, criteria, plan, accounts, only))
+
+    def table() -> dict:
+        rows, totals = (read.wait()["window"] if read
+                        else source.window(omt, criteria, plan, accounts, only))
+        return _table_context(request, kind, criteria, plan, rows, totals, codes, accounts)
+
+    if not wants_partial(request):
+        return HttpResponse(render_around(request, TEMPLATE, {
+            "kind": kind, "criteria": criteria, "page_sizes": PAGE_SIZES,
+            "default_size": DEFAULT_PAGE_SIZE,
+            "tabs": [(k.title, reverse(k.url_name), k is kind) for k in KINDS.values()],
+            **_options(request.user, omt, criteria, codes)}, {"table": "trading-table"}, table))
+    context = table()
+    response = HttpResponse(render_to_string(TEMPLATE + "#trading-table", context))
+    if context["notices"]:
+        page_part = {"page": context["page"].number} if context["page"].number > 1 else {}
+        corrected = _query({**criteria.state, **page_part}, **_size_part(criteria))
+        replace_url(response, request.path + ("?" + corrected if corrected else ""))
+    return response
+
+
+def _table_context(request, kind, criteria, plan, rows, totals, codes, accounts) -> dict:
+    state, size_part = criteria.state, _size_part(criteria)
     paged = paginate(rows, request.GET)
-    notices = criteria.notices + plan.notices + paged.notices
     page = paged.page
     page.rows = rows_of.rows(kind, page.object_list, codes, accounts)
-    table = render_to_string(TEMPLATE + "#trading-table", {
+    return {
         "kind": kind,
         "criteria": criteria,
         "page": page,
         "rows_html": rows_of.html_of(page.rows),
-        "notices": notices,
+        "notices": criteria.notices + plan.notices + paged.notices,
         "query": _query(state, **size_part),
         "columns": _columns(kind, state, criteria.sort, size_part),
         "totals_url": "" if totals is not None else "?" + _query(state, part="totals"),
         **(_totals_context(kind, totals, accounts) if totals is not None else {}),
         "export_query": _query(state),
         "may_export": request.user.has_perm("staff.export_trading"),
-    }, request)
-    response = HttpResponse(table if partial else shell.replace(TABLE_MARK, table, 1))
-    if notices and partial:
-        page_part = {"page": page.number} if page.number > 1 else {}
-        corrected = _query({**state, **page_part}, **size_part)
-        replace_url(response, request.path + ("?" + corrected if corrected else ""))
-    return response
+    }
+
+
+def _size_part(criteria) -> dict:
+    return {"size": criteria.size} if criteria.size != DEFAULT_PAGE_SIZE else {}
 
 
 def _totals_context(kind, totals, accounts) -> dict:
@@ -245,10 +254,13 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     omt = get_omtrader()
     order = _fetch("order", lambda: omt.get_order(order_id))
     account = _account_info(request, omt, order.account_id)
-    deals = _related_deals(omt, order.account_id, "order_id", order.id,
-                           order.time_setup or order.created_at, order.time_done)
-    return render(request, "trading/order_detail.html", {
-        "order": order, "deals": deals, **_detail_context(omt, account, order)})
+    read = concurrent.start(deals=lambda: _related_deals(
+        omt, order.account_id, "order_id", order.id, order.time_setup or order.created_at,
+        order.time_done))
+    return HttpResponse(render_around(
+        request, "trading/order_detail.html",
+        {"order": order, **_detail_context(omt, account, order)},
+        {"deals_part": "order-deals"}, read.wait))
 
 
 @require_GET
@@ -258,15 +270,22 @@ def position_detail(request: HttpRequest, position_id: int) -> HttpResponse:
     position = _fetch("position", lambda: omt.get_position(position_id))
     account = _account_info(request, omt, position.account_id)
     closed = position.status is not None and position.status.code == CLOSED
-    deals = _related_deals(omt, position.account_id, "position_id", position.id,
-                           position.created_at, position.updated_at if closed else None)
-    opening = [d for d in deals if d.direction is not None and d.direction.code == 0]
-    closing = [d for d in deals if d.direction is not None and d.direction.code == 1]
-    order_ids = list(dict.fromkeys(d.order_id for d in deals if d.order_id))
-    return render(request, "trading/position_detail.html", {
-        "position": position, "opening": opening, "closing": closing,
-        "opening_order": opening[0].order_id if opening else None, "order_ids": order_ids,
-        **_detail_context(omt, account, position)})
+    read = concurrent.start(deals=lambda: _related_deals(
+        omt, position.account_id, "position_id", position.id, position.created_at,
+        position.updated_at if closed else None))
+
+    def deals() -> dict:
+        found = read.wait()["deals"]
+        opening = [d for d in found if d.direction is not None and d.direction.code == 0]
+        return {"opening": opening,
+                "closing": [d for d in found if d.direction is not None and d.direction.code == 1],
+                "opening_order": opening[0].order_id if opening else None,
+                "order_ids": list(dict.fromkeys(d.order_id for d in found if d.order_id))}
+
+    return HttpResponse(render_around(
+        request, "trading/position_detail.html",
+        {"position": position, **_detail_context(omt, account, position)},
+        {"orders_part": "position-orders", "deals_part": "position-deals"}, deals))
 
 
 @require_GET
