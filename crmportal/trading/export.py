@@ -44,6 +44,10 @@ FIELDS = {
               ("Comment", "comment"), ("Time", "created_at")),
 }
 
+# What an export reads of each record (the rest is left unparsed).
+READ = {name: frozenset({attr for _, attr in fields} | {"symbol_id", "account_id"})
+        for name, fields in FIELDS.items()}
+
 
 def cell(value, zone: tzinfo) -> str:
     if value is None:

@@ -199,14 +199,26 @@ def _order(criteria: Criteria) -> dict[str, str]:
     return {"sort_by": sort.lstrip("-"), "direction": "DESC" if sort.startswith("-") else "ASC"}
 
 
-def stream(omt, criteria: Criteria, the_plan: Plan) -> Iterator[Any]:
-    """Every record of the filtered set, in the list's order, one upstream page at a time."""
+def stream(omt, criteria: Criteria, the_plan: Plan,
+           only: frozenset[str] | None = None) -> Iterator[Any]:
+    """Every record of the filtered set, in the list's order, one upstream page at a time (so
+    memory holds one page), each parsed for `only`, the fields the caller reads."""
     if the_plan.nothing:
         return
     method = getattr(omt, criteria.kind.method)
-    for item in omt.iter_all(method, limit=ITER_LIMIT, **_order(criteria), **the_plan.upstream):
+    for item in omt.iter_all(method, limit=ITER_LIMIT, only=_checked(criteria, only),
+                             **_order(criteria), **the_plan.upstream):
         if the_plan.check(item):
             yield item
+
+
+def _checked(criteria: Criteria, only: frozenset[str] | None) -> frozenset[str] | None:
+    """`only` and what the portal's own checks read (_checks)."""
+    if only is None:
+        return None
+    kind = criteria.kind
+    return only | {"side", "type", "reason", kind.date_of(criteria.date_on)[0],
+                   kind.profit or "profit", kind.volume or "volume"}
 
 
 @dataclass

@@ -201,8 +201,9 @@ def list_export(request: HttpRequest, kind_name: str) -> StreamingHttpResponse:
            after={"list": kind.name, "filters": criteria.state},
            detail=f"CSV export of {kind.title.lower()}: "
                   f"{reverse(kind.url_name)}?{_query(criteria.state)[:1500]}")
-    rows = export.list_rows(kind.name, source.stream(omt, criteria, plan), symbols=codes,
-                            accounts=accounts, zone=timezone.get_current_timezone())
+    records = source.stream(omt, criteria, plan, export.READ[kind.name])
+    rows = export.list_rows(kind.name, records, symbols=codes, accounts=accounts,
+                            zone=timezone.get_current_timezone())
     return _csv(request, export.csv_chunks(export.header_of(kind.name), rows), kind.name)
 
 
