@@ -8,7 +8,8 @@ deployment's singleton, so each job runs once per deployment:
 Jobs:
 - money reconciliation (crmportal/money/reconcile.py) and expiry of money requests every
   MONEY_RECONCILE_EVERY seconds (one indexed query when nothing is due);
-- `sync_clients` once a night at SYNC_CLIENTS_AT (HH:MM, server time zone).
+- `sync_clients` then `sync_accounts` (the client and account indexes rebuilt from every page)
+  once a night at SYNC_CLIENTS_AT (HH:MM, server time zone).
 
 `run()` calls `tick()` every second; the jobs run in a worker thread (database and OMTrader
 calls block) and never overlap themselves.
@@ -53,7 +54,7 @@ async def tick() -> None:
         await _in_worker(_reconcile)
     if _sync_due(timezone.localtime()):
         _state["synced_on"] = timezone.localdate()
-        await _in_worker(_sync_clients)
+        await _in_worker(_sync_indexes)
 
 
 async def _in_worker(job) -> None:
@@ -88,8 +89,12 @@ def _reconcile() -> None:
                  finding.detail)
 
 
-def _sync_clients() -> None:
-    try:
-        call_command("sync_clients")
-    except Exception:  # noqa: BLE001 - tomorrow night tries again; the log says why
-        log.exception("nightly sync_clients failed")
+NIGHTLY = ("sync_clients", "sync_accounts")
+
+
+def _sync_indexes() -> None:
+    for command in NIGHTLY:
+        try:
+            call_command(command)
+        except Exception:  # noqa: BLE001 - tomorrow night tries again; the log says why
+            log.exception("nightly %s failed", command)

@@ -1,5 +1,5 @@
 """The relay's scheduler: the reconciliation job settles unknown operations and expires
-requests; sync_clients is due once a night."""
+requests; the index syncs are due once a night."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from crmportal import schedule
+from crmportal.accounts.models import AccountIndex
+from crmportal.clients.models import ClientIndex
 from crmportal.money import history
 from crmportal.money.actions import do_submit_operation
 from crmportal.money.models import MoneyOperation
@@ -44,6 +46,14 @@ def test_sync_clients_is_due_once_a_night(settings, monkeypatch):
     assert schedule._sync_due(night)
     schedule._state["synced_on"] = night.date()
     assert not schedule._sync_due(night + timedelta(hours=1))
+
+
+def test_the_nightly_job_rebuilds_the_client_and_the_account_index(omt):
+    ClientIndex.objects.all().delete()
+    AccountIndex.objects.all().delete()
+    schedule._sync_indexes()
+    assert ClientIndex.objects.count() == omt.list_clients(limit=1).total
+    assert AccountIndex.objects.count() == omt.list_accounts(limit=1).total
 
 
 def test_sync_clients_runs_the_same_night_when_started_before_its_time(settings, monkeypatch):
