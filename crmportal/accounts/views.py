@@ -30,8 +30,8 @@ from crmportal.accounts.forms import (
 from crmportal.accounts.overview import begin_account_overview
 from crmportal.audit import present
 from crmportal.audit.models import AuditEntry
-from crmportal.clients.export import csv_response, record_export
 from crmportal.clients.views import _query, _symbol_codes
+from crmportal.csvfiles import CHUNK_ROWS, csv_response, record_export
 from crmportal.errors import failed_write, panel_failed, write_failed
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.money.history import account_panel
@@ -171,7 +171,7 @@ def account_export(request: HttpRequest) -> StreamingHttpResponse:
     omt = get_omtrader()
     index.ensure_fresh(omt)
     record_export(request, "account", rows.count())
-    chunks = export.csv_chunks(rows.iterator(chunk_size=export.CHUNK_ROWS),
+    chunks = export.csv_chunks(rows.iterator(chunk_size=CHUNK_ROWS),
                                group_names={g.id: g.name for g in _groups(omt)})
     return csv_response(request, chunks, "accounts")
 

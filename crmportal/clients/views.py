@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
 
+from crmportal import csvfiles
 from crmportal.audit import present
 from crmportal.audit.models import AuditEntry
 from crmportal.clients import export, index, kyc
@@ -251,14 +252,14 @@ def client_export(request: HttpRequest) -> StreamingHttpResponse:
     form, rows, notices = _filtered(request, request.GET)
     omt = get_omtrader()
     index.ensure_fresh(omt)
-    export.record_export(request, "client", rows.count())
+    csvfiles.record_export(request, "client", rows.count())
     chunks = export.csv_chunks(
-        rows.values_list("record", flat=True).iterator(chunk_size=export.CHUNK_ROWS),
+        rows.values_list("record", flat=True).iterator(chunk_size=csvfiles.CHUNK_ROWS),
         may_see_sensitive=_may_see_sensitive(request.user),
         group_names=_group_names(omt),
         zone=timezone.get_current_timezone(),
     )
-    return export.csv_response(request, chunks, "clients")
+    return csvfiles.csv_response(request, chunks, "clients")
 
 
 # -- the client 360 page -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from crmportal.clients.export import safe
+from crmportal.csvfiles import safe
 from crmportal.dashboard import charts
 from crmportal.dashboard.panels import ADMINISTRATOR, PANELS, panels_for
 from crmportal.errors import panel_failed

@@ -1,19 +1,14 @@
 """CSV export of money movements: streamed in chunks (memory stays flat), every cell made
-safe for spreadsheets the way the client export does it (crmportal/clients/export.py)."""
+safe for spreadsheets (crmportal/csvfiles.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from datetime import tzinfo
 
-from crmportal.clients.export import in_async, safe
+from crmportal import csvfiles
 from crmportal.money.history import Movement
 
-__all__ = ["CHUNK_ROWS", "csv_chunks", "in_async"]
-
-CHUNK_ROWS = 500
 HEADER = ["Date", "Account", "Operation", "Amount", "Currency", "Balance after", "Comment",
           "Reference", "Asked by", "Approved by", "Portal state", "OMTrader transaction"]
 
@@ -29,26 +24,8 @@ def row_of(row: Movement, zone: tzinfo) -> list[str]:
         row.comment, row.reference, row.requested_by, row.approved_by, row.state_label,
         str(row.transaction_id or ""),
     ]
-    return [safe(cell) for cell in cells]
+    return [csvfiles.safe(cell) for cell in cells]
 
 
 def csv_chunks(rows: Iterable[Movement], zone: tzinfo) -> Iterator[bytes]:
-    """The header (with a BOM for Excel), then CHUNK_ROWS rows at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADER)
-    batch = 0
-    for row in rows:
-        writer.writerow(row_of(row, zone))
-        batch += 1
-        if batch % CHUNK_ROWS == 0:
-            yield _drain(buffer, first=batch == CHUNK_ROWS)
-    if batch % CHUNK_ROWS or batch == 0:
-        yield _drain(buffer, first=batch < CHUNK_ROWS)
-
-
-def _drain(buffer: io.StringIO, first: bool) -> bytes:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return (("\ufeff" if first else "") + text).encode()
+    return csvfiles.csv_chunks(HEADER, (row_of(row, zone) for row in rows))

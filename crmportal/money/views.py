@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,6 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from crmportal.audit import present
 from crmportal.audit.log import record
 from crmportal.audit.models import AuditEntry
+from crmportal.csvfiles import CHUNK_ROWS, csv_response
 from crmportal.errors import failed_write
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.money import export, history, rules, tokens
@@ -317,15 +317,10 @@ def movement_list(request: HttpRequest) -> HttpResponse:
 def movement_export(request: HttpRequest) -> StreamingHttpResponse:
     form, rows, notices, account = _movements(request, request.GET)
     movements = (rows if account is not None
-                 else history.operation_movements(rows.iterator(chunk_size=export.CHUNK_ROWS)))
+                 else history.operation_movements(rows.iterator(chunk_size=CHUNK_ROWS)))
     count = len(rows) if account is not None else rows.count()
     record("money.export", request=request, entity_type="money_operation",
            after={"rows": count}, detail=f"CSV export of {count} money movement"
            f"{'s' if count != 1 else ''}: /money/?{request.GET.urlencode()[:1500]}")
     chunks = export.csv_chunks(movements, zone=timezone.get_current_timezone())
-    content = export.in_async(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="money-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_response(request, chunks, "money")

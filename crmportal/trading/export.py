@@ -1,14 +1,12 @@
 """CSV of a trading list or a statement: streamed a chunk at a time (memory stays flat at any
-row count), formula-safe through the clients export's `safe`."""
+row count), formula-safe (crmportal/csvfiles.py)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 
-from crmportal.clients.export import CHUNK_ROWS, safe
+from crmportal.csvfiles import safe
 from crmportal.omtrader.enums import EnumValue
 
 # Per list: (header, attribute); "symbol", "currency" and "client" come from reference data.
@@ -57,24 +55,6 @@ def cell(value, zone: tzinfo) -> str:
     if isinstance(value, datetime):
         return value.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %z")
     return str(value)
-
-
-def csv_chunks(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[bytes]:
-    """The header, then CHUNK_ROWS rows per chunk (cells already made safe)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    yield ("\ufeff" + buffer.getvalue()).encode()  # the BOM tells Excel this is UTF-8
-    buffer.seek(0)
-    buffer.truncate()
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if count % CHUNK_ROWS == 0:
-            yield buffer.getvalue().encode()
-            buffer.seek(0)
-            buffer.truncate()
-    if buffer.tell():
-        yield buffer.getvalue().encode()
 
 
 def list_rows(kind_name: str, items: Iterable, *, symbols: dict[int, str], accounts: dict,

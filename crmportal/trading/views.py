@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -19,7 +18,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import replace_url
 
 from crmportal.audit.log import record
-from crmportal.clients.export import in_async
+from crmportal.csvfiles import csv_chunks, csv_response
 from crmportal.htmx import PARTIAL_HEADERS, wants_partial
 from crmportal.omtrader import concurrent
 from crmportal.omtrader.client import get_omtrader
@@ -204,16 +203,7 @@ def list_export(request: HttpRequest, kind_name: str) -> StreamingHttpResponse:
     records = source.stream(omt, criteria, plan, export.READ[kind.name])
     rows = export.list_rows(kind.name, records, symbols=codes, accounts=accounts,
                             zone=timezone.get_current_timezone())
-    return _csv(request, export.csv_chunks(export.header_of(kind.name), rows), kind.name)
-
-
-def _csv(request: HttpRequest, chunks, name: str) -> StreamingHttpResponse:
-    content = in_async(chunks) if isinstance(request, ASGIRequest) else chunks
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_response(request, csv_chunks(export.header_of(kind.name), rows), kind.name)
 
 
 # -- detail pages ------------------------------------------------------------------------------
@@ -359,4 +349,4 @@ def _statement_csv(request, built, start: date, end: date) -> StreamingHttpRespo
         yield ["", "Closing balance", "", "", "", "", "", "", "", "", "",
                str(built.closing), ""]
 
-    return _csv(request, export.csv_chunks(header, rows()), f"statement-{built.account.id}")
+    return csv_response(request, csv_chunks(header, rows()), f"statement-{built.account.id}")

@@ -10,9 +10,8 @@ from django.test import AsyncClient
 from django.urls import reverse
 
 from crmportal.audit.models import AuditEntry
-from crmportal.clients import export
-from crmportal.clients.export import CHUNK_ROWS
 from crmportal.clients.fields import MASK
+from crmportal.csvfiles import CHUNK_ROWS, safe
 from crmportal.omtrader.concurrent import gather_each
 from crmportal.staff.roles import BACK_OFFICE
 
@@ -168,9 +167,9 @@ def test_it_needs_the_export_permission(as_user, client):
                                   "\uff1dHYPERLINK(\"x\")", "\uff0b1", "\uff0d1", "\uff20A1",
                                   "\u3000=1+1", "\tplain"])
 def test_it_neutralises_formulas_behind_whitespace_and_full_width_signs(cell):
-    assert export.safe(cell) == "'" + cell
+    assert safe(cell) == "'" + cell
 
 
 @pytest.mark.parametrize("cell", ["-12.50", "42", "plain text", "a=b", "Main street 1", ""])
 def test_it_leaves_plain_values_alone(cell):
-    assert export.safe(cell) == cell
+    assert safe(cell) == cell
