@@ -3,6 +3,7 @@ with filters, totals and CSV), the order / position / deal pages and the account
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -75,6 +76,7 @@ def _criteria(request: HttpRequest, kind):
 
 
 def _list(request: HttpRequest, kind) -> HttpResponse:
+    read_at = time.time()  # before the read: the socket asks for the changes after it
     omt, codes, criteria, accounts, plan = _criteria(request, kind)
     state = criteria.state
     size_part = {"size": criteria.size} if criteria.size != DEFAULT_PAGE_SIZE else {}
@@ -102,6 +104,7 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
         "may_export": request.user.has_perm("staff.export_trading"),
         "default_size": DEFAULT_PAGE_SIZE,
         "tabs": [(k.title, reverse(k.url_name), k is kind) for k in KINDS.values()],
+        "read_at": f"{read_at:.3f}",
     }
     if not wants_partial(request):
         context.update(_options(request.user, omt, criteria, codes))
