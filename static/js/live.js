@@ -19,6 +19,7 @@
   const FEED_ROWS = 50;
   const CLOCK_MARGIN = 1;  // seconds, as the server's (crmportal/live/consumers.py)
   const counted = new WeakMap();  // a "changes" notice -> the row ids it counted
+  const reloadedFor = new Map();  // a list's reload target -> the newest marker time it obeyed
   let downSince = null;
 
   function clock(date) {
@@ -102,12 +103,16 @@
     if (most > 0) while (container.rows.length > most) container.deleteRow(-1);
   }
 
-  // Every list read before `at` (or within the clock margin of it) reads its table again.
+  // Every list read before `at` (or within the clock margin of it) reads its table again,
+  // once per marker time: a list read again after a marker was read after its time (the
+  // socket comes back with its first address, so the same marker comes again).
   function reload(at) {
     document.querySelectorAll("[data-live-read-at][data-live-reload-target]").forEach((list) => {
-      if (!(readAt(list) < at + CLOCK_MARGIN)) return;
+      const target = list.getAttribute("data-live-reload-target");
+      if (!(readAt(list) < at + CLOCK_MARGIN) || reloadedFor.get(target) >= at) return;
+      reloadedFor.set(target, at);
       htmx.ajax("GET", window.location.pathname + window.location.search,
-        {target: list.getAttribute("data-live-reload-target"), swap: "outerHTML"});
+        {target: target, swap: "outerHTML"});
     });
   }
 

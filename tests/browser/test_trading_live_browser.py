@@ -80,7 +80,8 @@ def test_a_filter_the_browser_cannot_match_counts_changes_instead(page, portal, 
 SHOWN = ("() => Array.from(document.querySelectorAll('#trading-rows tr[id^=position-]'), "
          "(r) => Number(r.id.slice(9)))")
 RECORD = ("() => { window.__seen = []; document.addEventListener('htmx:wsBeforeMessage', "
-          "(e) => window.__seen.push(String(e.detail.message))); }")
+          "(e) => { window.__seen.push(String(e.detail.message)); window.__last = Date.now(); "
+          "}); }")
 # The first of `ids` whose closing the watching page was told about.
 TOLD_GONE = ("(ids) => ids.find((id) => window.__seen.some((m) => new RegExp("
              "'<tr id=\"position-' + id + '\"[^>]*hx-swap-oob=\"delete\"').test(m)))")
@@ -171,4 +172,98 @@ def test_a_change_between_the_page_s_read_and_its_socket_shows_once_connected(
     assert page.locator(f"#position-{closed}").count() == 1
     gate.open()
     wait_for_js(page, f"() => !document.getElementById('position-{closed}')", timeout=30000)
+    assert page.evaluate("window.__marker") == "kept"
+
+
+# The rows the watching page was told about (from its n-th message on).
+SEEN_IDS = ("(n) => Array.from(new Set(window.__seen.slice(n || 0).flatMap((m) => "
+            "Array.from(m.matchAll(/<tr id=\"(position-\\d+)\"/g), (x) => x[1]))))")
+CHANGES = "() => Number(document.getElementById('trading-live-note').dataset.changes || 0)"
+
+
+def test_a_held_list_counts_each_changed_row_once_across_a_reconnect(page, portal, simulator):
+    """The list cannot place rows (a side filter): it counts them. After the socket comes
+    back, the snapshot resends the rows changed since the read: each is counted once, and
+    those changed while the socket was down are counted too."""
+    simulator.control(market_paused=True)
+    gate = Gate(page)
+    open_live(page, portal, "/trading/positions/?side=0")
+    other = watcher(page, portal)
+    step_until(page, simulator, f"() => ({CHANGES})() > 0")
+    before = page.evaluate(CHANGES)
+    assert before > 0
+    gate.drop()
+    wait_for_js(page, "() => document.getElementById('live-status').dataset.socket === 'down'")
+    seen = len(other.evaluate(SEEN_IDS))
+    for _ in range(15):
+        simulator.step(5)
+        try:
+            wait_for_js(other, f"() => ({SEEN_IDS})().length > {seen}", timeout=3000)
+            break
+        except AssertionError:
+            continue
+    assert page.evaluate(CHANGES) == before  # the socket was down
+    gate.open()
+    wait_for_js(page, "() => { const s = document.getElementById('live-status');"
+                      " return s.dataset.state === 'live' && !s.dataset.socket; }", timeout=30000)
+    changed = len(other.evaluate(SEEN_IDS))
+    wait_for_js(page, f"() => ({CHANGES})() === {changed}", timeout=10000)
+    assert page.evaluate("window.__marker") == "kept"
+
+
+def test_more_changes_than_a_snapshot_resends_reload_the_table_not_the_page(
+        page, portal, simulator):
+    simulator.control(market_paused=True)
+    gate = Gate(page)
+    open_live(page, portal, "/trading/positions/")
+    other = watcher(page, portal)
+    gate.drop()
+    wait_for_js(page, "() => document.getElementById('live-status').dataset.socket === 'down'")
+    for _ in range(10):
+        simulator.step(60)
+        if len(other.evaluate(SEEN_IDS)) > 220:  # more than the 200 a snapshot resends
+            break
+    wait_for_js(other, f"() => ({SEEN_IDS})().length > 220", timeout=10000)
+    with page.expect_response(lambda r: r.url.endswith("/trading/positions/")
+                              and r.request.headers.get("hx-request") == "true",
+                              timeout=30000) as table:
+        gate.open()
+    assert table.value.ok
+    wait_for_js(page, "() => !document.getElementById('live-status').dataset.socket")
+    assert page.evaluate("window.__marker") == "kept"  # the table was read again, not the page
+
+
+def test_a_list_read_again_skips_the_resent_rows_its_read_has(page, portal, simulator):
+    """Rows a snapshot resends from before the table's latest read (the socket came back
+    with the page's first address) are not counted; those changed while it was down are."""
+    simulator.control(market_paused=True)
+    gate = Gate(page)
+    open_live(page, portal, "/trading/positions/?side=0")
+    other = watcher(page, portal)
+    step_until(page, simulator, f"() => ({CHANGES})() > 0")
+    last = other.evaluate("window.__last") / 1000  # the relay took them before this
+    for _ in range(20):  # read the table again, until its read is past the margin
+        read_at = float(page.get_attribute("#trading-rows", "data-live-read-at"))
+        if read_at - 1 > last:
+            break
+        page.evaluate("htmx.ajax('GET', location.pathname + location.search, "
+                      "{target: '#trading-table', swap: 'outerHTML'})")
+        wait_for_js(page, f"() => document.getElementById('trading-rows')"
+                          f".dataset.liveReadAt !== '{read_at:.3f}'")
+    assert page.evaluate(CHANGES) == 0  # a fresh read: nothing counted
+    gate.drop()
+    down = other.evaluate("window.__seen.length")
+    wait_for_js(page, "() => document.getElementById('live-status').dataset.socket === 'down'")
+    for _ in range(15):
+        simulator.step(5)
+        try:
+            wait_for_js(other, f"(n) => ({SEEN_IDS})(n).length > 0", arg=down, timeout=3000)
+            break
+        except AssertionError:
+            continue
+    late = other.evaluate(SEEN_IDS, down)
+    gate.open()
+    wait_for_js(page, "() => { const s = document.getElementById('live-status');"
+                      " return s.dataset.state === 'live' && !s.dataset.socket; }", timeout=30000)
+    wait_for_js(page, f"() => ({CHANGES})() === {len(late)}", timeout=10000)
     assert page.evaluate("window.__marker") == "kept"
