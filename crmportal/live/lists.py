@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from dataclasses import dataclass
 from itertools import chain, islice
-from typing import NamedTuple
 
 from crmportal.live.publish import list_audience
 from crmportal.live.state import BoardState
@@ -33,13 +33,17 @@ RECENT = 2000  # changes kept for the lists' snapshots; an older one moves list_
 SNAPSHOT_ROWS = 200  # rows a snapshot resends at most; past that the page reads its table
 
 
-class Change(NamedTuple):
+@dataclass(slots=True)
+class Change:
     stamp: float  # time.time() of the flush that took it (the relay's clock)
     name: str  # positions or orders
     record_id: int
     group_id: int
     record: object
     gone: bool
+    # The row as snapshots send it, rendered once: sockets coming back together (a web
+    # process restarted) would otherwise render the same rows each.
+    html: str = ""
 
 
 class Listing:
@@ -109,8 +113,11 @@ class Listing:
                 if len(newest) > SNAPSHOT_ROWS:
                     return "", reload_marker(time.time())  # reading the table is cheaper
         codes = self._codes()
-        rows = "".join(self._list_row(name, c.record, c.gone, codes, f"{c.stamp:.3f}")
-                       for c in reversed(newest.values()))
+        for change in newest.values():
+            if not change.html:
+                change.html = self._list_row(name, change.record, change.gone, codes,
+                                             f"{change.stamp:.3f}")
+        rows = "".join(change.html for change in reversed(newest.values()))
         return rows, reload_marker(self.list_floor) if since <= self.list_floor else ""
 
 
