@@ -5,7 +5,8 @@
     /ws/live/?client=12    one client's open positions (the client 360 panel)
     /ws/live/?account=7    one account's money (the account page)
     /ws/live/?view=dashboard   the dashboard's live counts (margin call, stop out)
-    /ws/live/?view=positions, ?view=orders   the trading lists' rows (every group in scope)
+    /ws/live/?view=positions, ?view=orders   the trading lists' rows (every group in scope);
+                           &since=<seconds>: when the page read its rows (below)
 
 Who may connect: a signed-in, active member whose session is current (not idle past
 SESSION_IDLE_TIMEOUT) and who holds fewer than LIVE_MAX_SOCKETS_PER_MEMBER sockets (sockets.py);
@@ -29,6 +30,13 @@ the query string as given), so an event of another group never reaches it. Then 
 relay for a snapshot and sends that first; updates published before the snapshot are covered
 by it and dropped, later ones are checked for gaps by their sequence number (a full channel
 drops messages silently), and a gap, a new relay or a `live.resync` means a fresh snapshot.
+
+A trading list's page read its rows over REST before the socket existed, and the socket may
+drop and come back with the same address: it says when the page read (`since`) and asks for
+the changes after it with every snapshot (crmportal/live/lists.py). The page's clock and the
+relay's may differ, so it asks from SINCE_MARGIN earlier (a row sent twice does no harm, a
+row missed stays wrong); after each list snapshot it asks from the relay's time of that
+snapshot (`at`), so a resync does not resend everything.
 
 Back-pressure: the browser (static/js/live.js) answers every message with "ack". At most
 WINDOW messages are unanswered; meanwhile updates wait in `pending`, one entry per element id
@@ -62,7 +70,7 @@ from crmportal.live.client_reads import client_with_accounts, shared_client_with
 from crmportal.live.embedded import ensure_embedded_relay
 from crmportal.live.publish import BROADCAST, LISTS, member_audience, unpack
 from crmportal.live.render import KINDS, Scope, Status, kind_of
-from crmportal.live.watches import Watch
+from crmportal.live.watches import Watch, since_of
 from crmportal.omtrader.errors import NotFound, OMTraderError
 from crmportal.staff.scope import client_scope, group_scope, may_see_group
 from crmportal.staff.sessions import idle_expired
@@ -81,6 +89,7 @@ POLICY_VIOLATION = 1008
 SIGNED_OUT = 4401  # not a code the htmx ws extension reconnects on (1006, 1011-1013)
 FORBIDDEN = 4403
 CLOSE_FLUSH = 0.3
+SINCE_MARGIN = 1.0  # seconds the web process's clock and the relay's may differ
 STATUS_KEY = "live-status"
 
 
@@ -101,6 +110,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     accepted = False
     ended = False
     member: int | None = None
+    since: float | None = None  # a trading list's: ask for the rows changed after it
 
     async def __call__(self, scope, receive, send):
         try:
@@ -136,6 +146,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 raise _signed_out("not signed in")
             user = await _signed_in_member(self._session_key(), user.pk)
             self.view = await self._view_for(user)
+            self.since = self._since()
         except Refused as refused:
             await self._refuse(user, str(refused))
             return
@@ -171,6 +182,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self._pump()
         await self._ask_snapshot()
         self.ticker = asyncio.create_task(self._tick())
+
+    def _since(self) -> float | None:
+        """When the page read its rows (a trading list), less the clock margin; None when
+        not given or not a number: the socket then gets no missed rows, never an error."""
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        since = since_of(query.get("since", [""])[-1])
+        return None if since is None else since - SINCE_MARGIN
 
     def _session_key(self) -> str | None:
         return getattr(self.scope.get("session"), "session_key", None)
@@ -355,6 +373,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.synced = True
         self.pending.clear()
         self.snapshot = [part for part in message["parts"] if part]
+        if self.since is not None and message.get("at") is not None:
+            self.since = message["at"]  # rows before it came with this snapshot
         self.relay_heard = time.monotonic()
         self.relay_silent = False
         await self._pump()
@@ -405,7 +425,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if not force and now - self.asked_at < SNAPSHOT_RETRY:
             return
         self.asked_at = now
-        await publish.ask_snapshot(self.channel_layer, self.channel_name, self.view.to_message())
+        await publish.ask_snapshot(self.channel_layer, self.channel_name, self.view.to_message(),
+                                   self.since)
 
     async def _tick(self) -> None:
         watched = rejoined = rechecked = time.monotonic()

@@ -286,12 +286,14 @@ class Flushing:
         # On change and with every heartbeat: the dashboard's health panel reads it.
         await asyncio.to_thread(sampler.note_relay, self.status)
 
-    def snapshot_parts(self, view: Watch) -> list[str]:
+    def snapshot_parts(self, view: Watch, since: float | None = None) -> list[str]:
         """Everything the view's panels show, as out-of-band swaps: one part per kind of
-        fragment (table bodies, then flow content), each sent as its own message."""
+        fragment (table bodies, then flow content), each sent as its own message. A trading
+        list's page read its rows itself: it gets what changed since `since` (lists.py)."""
         state = self.state
         if view.kind in LISTS:
-            return [render.status(self.status)]  # the page read its rows itself (lists.py)
+            rows, marker = self.list_snapshot(view.kind, view.groups, since)
+            return [part for part in (rows, marker + render.status(self.status)) if part]
         if view.kind == "dashboard":
             counts = [render.risk_counts(scope, state.risk_counts(scope.group_ids), self.ready)
                       for scope in self._scopes_of(view.groups)]

@@ -110,12 +110,15 @@ class Publisher:
     def seqs(self, audiences: Iterable[str]) -> dict[str, int]:
         return {audience: self.seq.get(audience, 0) for audience in audiences}
 
-    async def snapshot(self, reply_to: str, audiences: Sequence[str], parts: Sequence[str]) -> None:
-        """`parts`: the snapshot's messages, one kind of fragment each (render.kind_of)."""
-        await self.layer.send(
-            reply_to, {"type": "live.snapshot", "epoch": self.epoch,
-                       "seqs": self.seqs(audiences), "parts": list(parts)},
-        )
+    async def snapshot(self, reply_to: str, audiences: Sequence[str], parts: Sequence[str],
+                       at: float | None = None) -> None:
+        """`parts`: the snapshot's messages, one kind of fragment each (render.kind_of);
+        `at`: the relay's time of a trading list's snapshot (its socket asks from there)."""
+        message = {"type": "live.snapshot", "epoch": self.epoch,
+                   "seqs": self.seqs(audiences), "parts": list(parts)}
+        if at is not None:
+            message["at"] = at
+        await self.layer.send(reply_to, message)
 
     async def status(self, state: str, html: str) -> None:
         await self.layer.group_send(
@@ -127,11 +130,14 @@ class Publisher:
         await self.layer.group_send(BROADCAST, {"type": "live.resync", "epoch": self.epoch})
 
 
-async def ask_snapshot(layer, reply_to: str, view: dict[str, Any]) -> None:
-    """A socket asks the relay (whichever process runs it) for a snapshot of its view."""
-    await layer.group_send(
-        RELAY_INBOX, {"type": "live.snapshot.request", "reply_to": reply_to, "view": view}
-    )
+async def ask_snapshot(layer, reply_to: str, view: dict[str, Any],
+                       since: float | None = None) -> None:
+    """A socket asks the relay (whichever process runs it) for a snapshot of its view; a
+    trading list's socket adds `since`: the changes after it come too (lists.py)."""
+    message = {"type": "live.snapshot.request", "reply_to": reply_to, "view": view}
+    if since is not None:
+        message["since"] = since
+    await layer.group_send(RELAY_INBOX, message)
 
 
 async def watch(layer, view: dict[str, Any]) -> None:

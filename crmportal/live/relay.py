@@ -30,9 +30,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import math
 import random
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,7 +47,7 @@ from django.conf import settings
 from crmportal.audit import tally
 from crmportal.live.coalesce import RowLimiter
 from crmportal.live.flush import Flushing
-from crmportal.live.lists import Listing
+from crmportal.live.lists import Change, Listing
 from crmportal.live.publish import RELAY_INBOX, Publisher
 from crmportal.live.render import Status
 from crmportal.live.state import BoardState
@@ -103,6 +105,8 @@ class Relay(Flushing, Listing, Watching):
         self.accounts_watched: dict[int, float] = {}  # watched account pages -> expiry
         self.dashboards: dict[frozenset[int] | None, float] = {}  # watched dashboards -> expiry
         self.lists_watched: dict[str, float] = {}  # watched trading lists -> expiry
+        self.list_recent: deque[Change] = deque()  # the lists' recent changes (lists.py)
+        self.list_floor = math.inf  # complete from the first reconcile on
         self.counts: dict[str, tuple] = {}  # scope key -> dashboard counts as last published
         self._counts_at = 0.0
         self._panel_at: dict[str, float] = {}
@@ -253,6 +257,7 @@ class Relay(Flushing, Listing, Watching):
             # The trading lists' pages read their rows over REST: the first read is no change.
             self.state.list_changed.clear()
             self.state.list_gone.clear()
+            self._lists_ready()
             # Everything alive now (Django, templates, this picture) lives as long as the
             # process: keep it out of later full collections, which otherwise stall the
             # event loop for tens of milliseconds at this rate of events.

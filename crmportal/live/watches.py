@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -97,6 +98,7 @@ class Watching:
     counters: Any
     layer: Any
     channel_name: str
+    ready: bool
     _publish: asyncio.Lock
     _stale_scopes: set[str]
 
@@ -117,10 +119,13 @@ class Watching:
         view = Watch.from_message(message["view"])
         self._watch(view)
         if kind == "live.snapshot.request":
-            parts = self.snapshot_parts(view)
+            since = since_of(message.get("since"))
+            parts = self.snapshot_parts(view, since)
             self.counters.snapshots += 1
+            # A list's socket asks from here next time (the relay's clock, lists.py).
+            at = time.time() if view.kind in LISTS and self.ready else None
             async with self._publish:
-                await self.publisher.snapshot(message["reply_to"], view.audiences(), parts)
+                await self.publisher.snapshot(message["reply_to"], view.audiences(), parts, at)
 
     def _watch(self, view: Watch) -> None:
         expiry = time.monotonic() + WATCH_TTL
@@ -159,3 +164,12 @@ class Watching:
             for scope in self._scopes_of(groups):
                 scopes.setdefault(scope.key, scope)
         return list(scopes.values())
+
+
+def since_of(value: Any) -> float | None:
+    """A list socket's `since` (seconds since the epoch), or None when it is not a number."""
+    try:
+        since = float(value)
+    except (TypeError, ValueError):
+        return None
+    return since if math.isfinite(since) else None

@@ -23,7 +23,8 @@ from crmportal.live.render import escape, stamp
 
 TEMPLATE = "trading/trading_list.html"
 LIVE = ("group_id", "client_id", "symbol_id")  # what a pushed row is matched on (live.js)
-COMMON = ("id", "url", "account_id", "account_url", "client_title", "symbol", *LIVE)
+# live_at: a relay snapshot's row says when it changed (live.js skips what the page read)
+COMMON = ("id", "url", "account_id", "account_url", "client_title", "symbol", *LIVE, "live_at")
 FIELDS = {
     "position-row": (*COMMON, "side", "volume_current", "price_open", "price_current",
                      "price_sl", "price_tp", "swaps", "commission", "profit", "pl_class",
@@ -130,14 +131,17 @@ def html_of(rows_shown: list[Row]) -> str:
     return mark_safe("".join(row.html for row in rows_shown))  # noqa: S308 - Row.html escapes
 
 
-def render_row(kind, item, codes: dict[int, str], accounts: dict) -> str:
+def render_row(kind, item, codes: dict[int, str], accounts: dict, live_at: str = "") -> str:
     """A row of the list, as the page shows it (the relay's push of a changed record)."""
-    return Row(item, kind.row, links(kind), codes, accounts).html
+    row = Row(item, kind.row, links(kind), codes, accounts)
+    row.values["live_at"] = live_at
+    return row.html
 
 
-def render_gone(kind, item, accounts: dict) -> str:
+def render_gone(kind, item, accounts: dict, live_at: str = "") -> str:
     """Removes the record's row (closed, filled, cancelled); it carries what the page's
     filters are matched on, like the row."""
     row = Row(item, kind.row, links(kind), {}, accounts)
+    row.values["live_at"] = live_at
     return get_template(f"{TEMPLATE}#row-gone").render(
         {"r": row.text(), "prefix": kind.noun.split()[-1]})

@@ -3,6 +3,7 @@ with filters, totals and CSV), the order / position / deal pages and the account
 
 from __future__ import annotations
 
+import time
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -77,6 +78,8 @@ def _criteria(request: HttpRequest, kind):
 
 
 def _list(request: HttpRequest, kind) -> HttpResponse:
+    # Before the read: the page's socket asks for the changes after it (live/lists.py).
+    read_at = {"read_at": f"{time.time():.3f}"}
     omt, codes, criteria, accounts, plan = _criteria(request, kind)
     if request.GET.get("part") == "totals":
         totals = source.totals_of(omt, criteria, plan, accounts)
@@ -97,10 +100,10 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
     if not wants_partial(request):
         return HttpResponse(render_around(request, TEMPLATE, {
             "kind": kind, "criteria": criteria, "page_sizes": PAGE_SIZES,
-            "default_size": DEFAULT_PAGE_SIZE,
+            "default_size": DEFAULT_PAGE_SIZE, **read_at,
             "tabs": [(k.title, reverse(k.url_name), k is kind) for k in KINDS.values()],
             **_options(request.user, omt, criteria, codes)}, {"table": "trading-table"}, table))
-    context = table()
+    context = {**table(), **read_at}
     response = HttpResponse(render_to_string(TEMPLATE + "#trading-table", context))
     if context["notices"]:
         page_part = {"page": context["page"].number} if context["page"].number > 1 else {}

@@ -7,10 +7,19 @@
 // - a list that takes pushed rows (the trading lists) says which ones on its container:
 //   data-live-match-<name>="v" keeps out a row whose data-<name> is not v (the page's
 //   filters), data-live-hold="#note" counts the rows in that notice instead of showing them
-//   (an order or filter a pushed row cannot be placed in), data-live-keep="n" keeps n rows.
+//   (an order or filter a pushed row cannot be placed in), data-live-keep="n" keeps n rows;
+// - a list read over REST says when (data-live-read-at, seconds) and what to reload
+//   (data-live-reload-target): a snapshot resends the rows changed since (each with
+//   data-live-at, the relay's clock), and a row changed well before the read is skipped; a
+//   reload marker (data-live-reload: the relay cannot tell what the page missed before that
+//   time) reloads a list read before it. The clocks may differ by CLOCK_MARGIN: skip only
+//   what the read certainly has, reload whatever it may lack.
 (function () {
   "use strict";
   const FEED_ROWS = 50;
+  const CLOCK_MARGIN = 1;  // seconds, as the server's (crmportal/live/consumers.py)
+  const counted = new WeakMap();  // a "changes" notice -> the row ids it counted
+  const reloadedFor = new Map();  // a list's reload target -> the newest marker time it obeyed
   let downSince = null;
 
   function clock(date) {
@@ -52,10 +61,14 @@
     return true;
   }
 
-  function hold(container) {
+  // Counts rows, not messages: a row a snapshot resends is counted once.
+  function hold(container, fresh) {
     const note = document.querySelector(container.getAttribute("data-live-hold"));
     if (!note) return;
-    const count = Number(note.getAttribute("data-changes") || 0) + 1;
+    const ids = counted.get(note) || new Set();
+    counted.set(note, ids);
+    ids.add(fresh.id);
+    const count = ids.size;
     note.setAttribute("data-changes", String(count));
     const link = document.createElement("a");
     link.href = window.location.href;
@@ -65,14 +78,21 @@
     note.hidden = false;
   }
 
-  // A pushed row for a list container: false when it is not for this page, or was counted.
+  function readAt(container) {
+    return Number(container.getAttribute("data-live-read-at") || NaN);
+  }
+
+  // A pushed row for a list container: false when it is not for this page, is older than
+  // the page's read of the list, or was counted.
   function admitted(container, fresh, current) {
+    const at = Number(fresh.getAttribute("data-live-at") || NaN);
+    if (at < readAt(container) - CLOCK_MARGIN) return false;
     if (!matches(container, fresh)) {
       if (current && !container.hasAttribute("data-live-hold")) current.remove();
       return false;
     }
     if (container.hasAttribute("data-live-hold")) {
-      hold(container);
+      hold(container, fresh);
       return false;
     }
     return true;
@@ -83,10 +103,27 @@
     if (most > 0) while (container.rows.length > most) container.deleteRow(-1);
   }
 
+  // Every list read before `at` (or within the clock margin of it) reads its table again,
+  // once per marker time: a list read again after a marker was read after its time (the
+  // socket comes back with its first address, so the same marker comes again).
+  function reload(at) {
+    document.querySelectorAll("[data-live-read-at][data-live-reload-target]").forEach((list) => {
+      const target = list.getAttribute("data-live-reload-target");
+      if (!(readAt(list) < at + CLOCK_MARGIN) || reloadedFor.get(target) >= at) return;
+      reloadedFor.set(target, at);
+      htmx.ajax("GET", window.location.pathname + window.location.search,
+        {target: target, swap: "outerHTML"});
+    });
+  }
+
   function swap(message) {
     const template = document.createElement("template");
     template.innerHTML = message;
     for (const fresh of Array.from(template.content.children)) {
+      if (fresh.hasAttribute("data-live-reload")) {
+        reload(Number(fresh.getAttribute("data-live-reload")));
+        continue;
+      }
       const current = fresh.id ? document.getElementById(fresh.id) : null;
       const into = fresh.getAttribute("data-live-into");
       const list = into ? document.querySelector(into) : null;

@@ -6,10 +6,12 @@ member's socket joins only the channel groups of their groups."""
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 
 import pytest
 from channels.db import database_sync_to_async
+from django.test import Client
 from django.urls import reverse
 
 from crmportal.live.publish import list_audience
@@ -47,7 +49,7 @@ def test_the_list_pages_open_a_socket_and_no_longer_poll(client, omtrader, make_
     assert client.login(username="bo", password=PASSWORD)
     for name, url in (("positions", "trading-list-positions"), ("orders", "trading-list-orders")):
         body = client.get(reverse(url)).content.decode()
-        assert f'ws-connect="/ws/live/?view={name}"' in body
+        assert f'ws-connect="/ws/live/?view={name}&amp;since=' in body
         assert "hx-trigger=\"every" not in body
         assert 'data-live-hold' not in body  # newest first, no filter: rows go in
     held = client.get(reverse("trading-list-positions") + "?pl=loss").content.decode()
@@ -121,3 +123,95 @@ def test_a_list_watch_travels_and_joins_its_list_s_groups_only():
 async def test_a_member_without_view_trading_gets_no_list_socket(omtrader, layer, roleless):
     socket = LiveSocket("/ws/live/?view=positions", await session_cookie(roleless))
     assert not (await socket.connect())[0]
+
+
+# -- what a list's socket missed: the relay's recent changes, from the page's read on ---------
+
+SINCE = re.compile(r'ws-connect="/ws/live/\?view=(?:positions|orders)&amp;since=([\d.]+)"')
+SNAPSHOT_ROW = re.compile(r'<tr id="position-(\d+)" [^>]*?data-group="(\d+)"[^>]*? '
+                          r'data-live-at="([\d.]+)"')
+
+
+@database_sync_to_async
+def read_list(user, name: str) -> str:
+    """The list page as a browser reads it: the `since` its socket's address carries."""
+    page = Client()
+    page.force_login(user)
+    body = page.get(reverse(f"trading-list-{name}")).content.decode()
+    read_at = re.search(r'id="trading-rows" data-live-read-at="([\d.]+)"', body).group(1)
+    since = SINCE.search(body).group(1)
+    assert since == read_at
+    return since
+
+
+def changed_positions(relay: Relay, after: float) -> dict[int, int]:
+    """Position id -> group of the changes the relay took after `after` (its buffer)."""
+    return {c.record_id: c.group_id for c in relay.list_recent
+            if c.name == "positions" and c.stamp >= after}
+
+
+async def step_until(omtrader, condition, what: str) -> None:
+    for _ in range(20):
+        omtrader.step(5)
+        try:
+            await wait_for(condition, timeout=2, what=what)
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"no {what} after 100 simulated seconds")
+
+
+async def snapshot_of(path: str, cookie: str) -> str:
+    socket = LiveSocket(path, cookie)
+    assert (await socket.connect())[0]
+    await socket.until(lambda t: 'data-state="live"' in t, timeout=20, what="a snapshot")
+    await socket.close()
+    return "".join(socket.received)
+
+
+async def test_a_change_after_the_page_s_read_comes_with_the_socket_s_snapshot(
+        omtrader, layer, make_staff):
+    """Nobody watches the list while it changes: the socket that connects after gets it."""
+    omtrader.control(market_paused=True)
+    group = busiest_group(omtrader)
+    limited = await database_sync_to_async(make_staff)("bo", BACK_OFFICE, [group])
+    everyone = await database_sync_to_async(make_staff)("co", COMPLIANCE)
+    relay = Relay(layer=layer)
+    async with running(relay):
+        await wait_for(lambda: relay.ready, timeout=30, what="the relay ready")
+        since = await read_list(everyone, "positions")
+        await step_until(omtrader, lambda: len(set(changed_positions(relay, 0).values())) > 1
+                         and group in changed_positions(relay, 0).values(),
+                         "positions changed in two groups, one the member's")
+        assert not relay.lists_watched  # nobody watched: the changes were cleared unrendered
+        changed = changed_positions(relay, 0)
+        mine = {pid for pid, g in changed.items() if g == group}
+
+        html = await snapshot_of(f"/ws/live/?view=positions&since={since}",
+                                 await session_cookie(everyone))
+        sent = {int(pid): int(g) for pid, g, _ in SNAPSHOT_ROW.findall(html)}
+        assert set(changed) <= set(sent)
+        assert all(float(at) >= float(since) - 1 for _, _, at in SNAPSHOT_ROW.findall(html))
+
+        own = await snapshot_of(f"/ws/live/?view=positions&since={since}",
+                                await session_cookie(limited))
+        sent = {int(pid): int(g) for pid, g, _ in SNAPSHOT_ROW.findall(own)}
+        assert mine <= set(sent) and set(sent.values()) == {group}  # no row of another group
+        assert 'id="order-' not in html + own
+
+
+async def test_a_relay_that_cannot_reach_back_to_the_page_s_read_says_reload(
+        omtrader, layer, make_staff):
+    omtrader.control(market_paused=True)
+    everyone = await database_sync_to_async(make_staff)("co", COMPLIANCE)
+    cookie = await session_cookie(everyone)
+    before = time.time() - 60  # a page read before this relay began
+    relay = Relay(layer=layer)
+    async with running(relay):
+        await wait_for(lambda: relay.ready, timeout=30, what="the relay ready")
+        html = await snapshot_of(f"/ws/live/?view=orders&since={before:.3f}", cookie)
+        marker = re.search(r'<template id="live-list-reload" data-live-reload="([\d.]+)">', html)
+        assert marker and float(marker.group(1)) > before
+        for path in ("/ws/live/?view=orders", "/ws/live/?view=orders&since=soon",
+                     f"/ws/live/?view=orders&since={time.time() + 5:.3f}"):
+            assert "live-list-reload" not in await snapshot_of(path, cookie), path
