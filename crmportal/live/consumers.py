@@ -36,7 +36,10 @@ drop and come back with the same address: it says when the page read (`since`) a
 the changes after it with every snapshot (crmportal/live/lists.py). The page's clock and the
 relay's may differ, so it asks from SINCE_MARGIN earlier (a row sent twice does no harm, a
 row missed stays wrong); after each list snapshot it asks from the relay's time of that
-snapshot (`at`), so a resync does not resend everything.
+snapshot (`at`), so a resync does not resend everything. When the page reads its table again
+(filters, another page, a reload marker), rows pushed while that read was out reached the
+table it replaced: the page says "reread <its new read time>" and the socket asks for the
+changes since then (at most every REREAD_EVERY seconds; one that comes sooner waits its turn).
 
 Back-pressure: the browser (static/js/live.js) answers every message with "ack". At most
 WINDOW messages are unanswered; meanwhile updates wait in `pending`, one entry per element id
@@ -90,6 +93,7 @@ SIGNED_OUT = 4401  # not a code the htmx ws extension reconnects on (1006, 1011-
 FORBIDDEN = 4403
 CLOSE_FLUSH = 0.3
 SINCE_MARGIN = 1.0  # seconds the web process's clock and the relay's may differ
+REREAD_EVERY = 1.0
 STATUS_KEY = "live-status"
 
 
@@ -111,6 +115,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     ended = False
     member: int | None = None
     since: float | None = None  # a trading list's: ask for the rows changed after it
+    reread_due = False  # a trading list's table was read again: ask from its read
 
     async def __call__(self, scope, receive, send):
         try:
@@ -319,6 +324,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
     # -- from the browser ----------------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
+        if text_data and text_data.startswith("reread "):
+            await self._reread(text_data.removeprefix("reread "))
+            return
         if text_data != "ack":
             return  # nothing else is spoken here
         if self.in_flight == 0:
@@ -428,6 +436,20 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await publish.ask_snapshot(self.channel_layer, self.channel_name, self.view.to_message(),
                                    self.since)
 
+    async def _reread(self, value: str) -> None:
+        """A trading list's page read its table again at `value` (its clock)."""
+        read_at = since_of(value)
+        if self.since is None or read_at is None:
+            return  # not a list socket, or not a time: nothing to do
+        self.since = min(read_at, time.time()) - SINCE_MARGIN
+        self.reread_due = True
+        await self._ask_reread()
+
+    async def _ask_reread(self) -> None:
+        if self.reread_due and time.monotonic() - self.asked_at >= REREAD_EVERY:
+            self.reread_due = False
+            await self._ask_snapshot(force=True)
+
     async def _tick(self) -> None:
         watched = rejoined = rechecked = time.monotonic()
         while True:
@@ -441,6 +463,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
                     return
             if not self.synced:
                 await self._ask_snapshot()
+            await self._ask_reread()
             if now - self.relay_heard > RELAY_SILENCE and not self.relay_silent:
                 self.relay_silent = True
                 since = Status("stale", _utc_from_monotonic(self.relay_heard), "no relay")

@@ -13,7 +13,8 @@
 //   data-live-at, the relay's clock), and a row changed well before the read is skipped; a
 //   reload marker (data-live-reload: the relay cannot tell what the page missed before that
 //   time) reloads a list read before it. The clocks may differ by CLOCK_MARGIN: skip only
-//   what the read certainly has, reload whatever it may lack.
+//   what the read certainly has, reload whatever it may lack. A list read again sends
+//   "reread <its read time>" on the socket, which answers with what changed since.
 (function () {
   "use strict";
   const FEED_ROWS = 50;
@@ -160,7 +161,27 @@
     event.detail.socketWrapper.send("ack");
   });
 
-  document.addEventListener("htmx:wsOpen", () => { downSince = null; });
+  // A list read again (filters, another page, a reload marker) tells its socket when: rows
+  // pushed while that read was out reached the table it replaced, and come again.
+  let socket = null;
+  let reread = null;
+
+  function listReadAt() {
+    const list = document.querySelector("[data-live-read-at]");
+    return list ? list.getAttribute("data-live-read-at") : null;
+  }
+
+  document.addEventListener("htmx:afterSettle", () => {
+    const at = listReadAt();
+    if (!socket || !at || at === reread) return;
+    reread = at;
+    socket.send("reread " + at);
+  });
+
+  document.addEventListener("htmx:wsOpen", (event) => {
+    downSince = null;
+    socket = event.detail.socketWrapper;
+  });
 
   document.addEventListener("htmx:wsClose", () => {
     const status = document.getElementById("live-status");
@@ -176,5 +197,8 @@
     status.textContent = "Reconnecting… stale since " + clock(downSince);
   });
 
-  document.addEventListener("DOMContentLoaded", () => localTimes(document));
+  document.addEventListener("DOMContentLoaded", () => {
+    localTimes(document);
+    reread = listReadAt();  // the page's own read: its socket's address says it already
+  });
 })();

@@ -267,3 +267,25 @@ def test_a_list_read_again_skips_the_resent_rows_its_read_has(page, portal, simu
                       " return s.dataset.state === 'live' && !s.dataset.socket; }", timeout=30000)
     wait_for_js(page, f"() => ({CHANGES})() === {len(late)}", timeout=10000)
     assert page.evaluate("window.__marker") == "kept"
+
+
+def test_a_list_read_again_tells_its_socket_when(page, portal, simulator):
+    """A filter change reads the table again; the page sends "reread <its read time>" on the
+    socket, which resends what changed meanwhile (tests/live/test_trading_lists.py)."""
+    simulator.control(market_paused=True)
+    sent: list[str] = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda frame: sent.append(
+        frame if isinstance(frame, str) else frame.decode())))
+    open_live(page, portal, "/trading/positions/")
+    first = page.get_attribute("#trading-rows", "data-live-read-at")
+    assert not [f for f in sent if f.startswith("reread")]  # the address says the first read
+    page.select_option("#trading-filters select[name=size]", "100")
+    page.wait_for_function(f"() => document.querySelector('#trading-rows')"
+                           f".getAttribute('data-live-read-at') !== '{first}'")
+    again = page.get_attribute("#trading-rows", "data-live-read-at")
+    for _ in range(50):  # frames reach this process between Playwright's calls
+        if f"reread {again}" in sent:
+            break
+        page.wait_for_timeout(100)
+    assert f"reread {again}" in sent
+    assert page.evaluate("window.__marker") == "kept"

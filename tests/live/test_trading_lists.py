@@ -215,3 +215,32 @@ async def test_a_relay_that_cannot_reach_back_to_the_page_s_read_says_reload(
         for path in ("/ws/live/?view=orders", "/ws/live/?view=orders&since=soon",
                      f"/ws/live/?view=orders&since={time.time() + 5:.3f}"):
             assert "live-list-reload" not in await snapshot_of(path, cookie), path
+
+
+async def test_a_list_read_again_gets_what_changed_since_that_read(omtrader, layer, make_staff):
+    """Rows pushed while a table was being read again reached the table it replaced: the page
+    says "reread <its read time>" and the socket resends what changed since."""
+    omtrader.control(market_paused=True)
+    everyone = await database_sync_to_async(make_staff)("co", COMPLIANCE)
+    relay = Relay(layer=layer)
+    async with running(relay):
+        await wait_for(lambda: relay.ready, timeout=30, what="the relay ready")
+        socket = LiveSocket(f"/ws/live/?view=positions&since={time.time():.3f}",
+                            await session_cookie(everyone))
+        assert (await socket.connect())[0]
+        await socket.until(lambda t: 'data-state="live"' in t, timeout=20, what="a snapshot")
+        read_at = time.time()
+        await step_until(omtrader, lambda: changed_positions(relay, read_at + 1),
+                         "a position changed after the table's read")
+        changed = set(changed_positions(relay, read_at + 1))
+        await socket.until(lambda t: any(f'id="position-{pid}"' in t for pid in changed),
+                           what="the change pushed")
+        assert not SNAPSHOT_ROW.findall("".join(socket.received))  # pushes carry no stamp
+        await socket.communicator.send_to(text_data=f"reread {read_at:.3f}")
+        await socket.until(lambda t: {int(pid) for pid, _, _ in SNAPSHOT_ROW.findall(t)}
+                           & changed, what="the change resent, stamped")
+        await socket.communicator.send_to(text_data="reread soon")  # not a time: ignored
+        socket.received.clear()
+        await socket.until(lambda t: 'id="live-status"' in t, timeout=15,
+                           what="the socket still open after a bad reread")
+        await socket.close()
