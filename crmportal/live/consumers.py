@@ -439,7 +439,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def _reread(self, value: str) -> None:
         """A trading list's page read its table again at `value` (its clock)."""
         read_at = since_of(value)
-        if self.since is None or read_at is None:
+        if self.view.kind not in LISTS or self.since is None or read_at is None:
             return  # not a list socket, or not a time: nothing to do
         self.since = min(read_at, time.time()) - SINCE_MARGIN
         self.reread_due = True
