@@ -202,41 +202,21 @@ class LiveConsumer(AsyncWebsocketConsumer):
         """What this member may see of what the socket asked for (`current`: when
         re-checking, kept narrowed to the member's scope if OMTrader does not answer)."""
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        account = _one_id(query, "account")
         client = _one_id(query, "client")
         group = _one_id(query, "group")
-        account = _one_id(query, "account")
         if account is not None:
-            allowed = await _access(user, "staff.view_clients")
-            try:
-                return await asyncio.to_thread(_account_view, user, account)
-            except OMTraderError:
-                if current is None:
-                    raise
-                kept = {g for g in current.groups or () if allowed is None or g in allowed}
-                if not kept:
-                    raise Refused(f"account {account} is outside the member's groups") from None
-                return Watch("account", frozenset(kept), account=account)
+            kept = await _record_view(user, current, lambda: _account_view(user, account))
+            if isinstance(kept, Watch):
+                return kept
+            if not kept:
+                raise Refused(f"account {account} is outside the member's groups")
+            return Watch("account", kept, account=account)
         if client is not None:
-            allowed = await _access(user, "staff.view_clients")
-            try:
-                return await asyncio.to_thread(_client_view, user, client,
-                                               shared=current is not None)
-            except OMTraderError:
-                if current is None:
-                    raise
-                kept = {g for g in current.groups or () if allowed is None or g in allowed}
-                return Watch("client", frozenset(kept), client)
-        named = query.get("view", [""])[-1]
-        if named in LISTS:
-            return Watch(named, await _access(user, "staff.view_trading"))
-        allowed = await _access(user, "staff.view_live_board")
-        if named == "dashboard":
-            return Watch("dashboard", allowed)
-        if group is not None:
-            if allowed is not None and group not in allowed:
-                raise Refused(f"group {group} is outside the member's groups")
-            return Watch("board", frozenset({group}))
-        return Watch("board", allowed)
+            kept = await _record_view(user, current, lambda: _client_view(
+                user, client, shared=current is not None))
+            return kept if isinstance(kept, Watch) else Watch("client", kept, client)
+        return await _named_view(user, query.get("view", [""])[-1], group)
 
     async def _refuse(self, user, why: str, kind: str = "live.refused") -> None:
         await database_sync_to_async(_audit_refusal)(user, self.scope, why, kind)
@@ -476,6 +456,32 @@ class LiveConsumer(AsyncWebsocketConsumer):
                 rejoined = now  # group memberships expire in the channel layer
                 for audience in self.audiences:
                     await self.channel_layer.group_add(audience, self.channel_name)
+
+
+async def _record_view(user, current: Watch | None, read) -> Watch | frozenset[int]:
+    """One account's or client's view as OMTrader says now (read()); when re-checking and
+    OMTrader does not answer, the groups the socket had, narrowed to the member's scope."""
+    allowed = await _access(user, "staff.view_clients")
+    try:
+        return await asyncio.to_thread(read)
+    except OMTraderError:
+        if current is None:
+            raise
+    return frozenset(g for g in current.groups or () if allowed is None or g in allowed)
+
+
+async def _named_view(user, named: str, group: int | None) -> Watch:
+    """A trading list, the dashboard's counts, or the board (every group in scope, or one)."""
+    if named in LISTS:
+        return Watch(named, await _access(user, "staff.view_trading"))
+    allowed = await _access(user, "staff.view_live_board")
+    if named == "dashboard":
+        return Watch("dashboard", allowed)
+    if group is None:
+        return Watch("board", allowed)
+    if allowed is not None and group not in allowed:
+        raise Refused(f"group {group} is outside the member's groups")
+    return Watch("board", frozenset({group}))
 
 
 def _one_id(query: dict[str, list[str]], name: str) -> int | None:
