@@ -1,6 +1,6 @@
 """What the live relay hands the dashboard: floating P/L per group every minute (the chart
 over the day needs history OMTrader does not keep) and its own status (the health panel).
-The relay calls these (crmportal/live/relay.py: `_sample`, `_heartbeat`)."""
+The relay reports both (crmportal/live/reports.py); apps.py connects them here."""
 
 from __future__ import annotations
 
@@ -48,3 +48,11 @@ def note_check(name: str, ok: bool, detail: str = "") -> None:
     """A check of the portal ran (e.g. verify_audit): the health panel says when."""
     Checkpoint.objects.update_or_create(
         name=name, defaults={"at": timezone.now(), "ok": ok, "detail": detail[:2000]})
+
+
+def on_profit_sampled(sender, figures: dict[int, Decimal | None], **kwargs) -> None:
+    record_pl(figures)
+
+
+def on_status_noted(sender, status, **kwargs) -> None:
+    note_relay(status)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from crmportal.live import render
+from crmportal.live import render, reports
 from crmportal.live.coalesce import RowLimiter
 from crmportal.live.publish import (
     ALL,
@@ -279,12 +279,9 @@ class Flushing:
         return audience
 
     async def _send_status(self) -> None:
-        from crmportal.dashboard import sampler
-
         async with self._publish:
             await self.publisher.status(self.status.state, render.status(self.status))
-        # On change and with every heartbeat: the dashboard's health panel reads it.
-        await asyncio.to_thread(sampler.note_relay, self.status)
+        await asyncio.to_thread(reports.status_noted.send, sender=type(self), status=self.status)
 
     def snapshot_parts(self, view: Watch, since: float | None = None) -> list[str]:
         """Everything the view's panels show, as out-of-band swaps: one part per kind of

@@ -45,6 +45,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from crmportal.audit import tally
+from crmportal.live import reports
 from crmportal.live.coalesce import RowLimiter
 from crmportal.live.flush import Flushing
 from crmportal.live.lists import Change, Listing
@@ -352,12 +353,11 @@ class Relay(Flushing, Listing, Watching):
 
     async def _sample(self) -> None:
         """Floating P/L per group into the database every DASHBOARD_PL_SAMPLE_SECONDS: the
-        dashboard's chart over the day (OMTrader keeps no history of it)."""
-        from crmportal.dashboard import sampler
-
+        dashboard's chart over the day (OMTrader keeps no history of it; reports.py)."""
         if self.ready:
             figures = self.state.profit_by_group()  # on the loop: the state is not thread-safe
-            await database_sync_to_async(sampler.record_pl)(figures)
+            await database_sync_to_async(reports.profit_sampled.send)(sender=type(self),
+                                                                      figures=figures)
 
     async def _audit_tally(self) -> None:
         """Refusals counted in a minute that is over reach the audit log even when no later
