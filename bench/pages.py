@@ -305,11 +305,13 @@ class _DashboardSocket:
         self.headers = {"Cookie": f"sessionid={session.cookies['sessionid']}",
                         "Origin": portal.url}
         self.stopping = threading.Event()
+        self.live = threading.Event()  # the relay said "live": logged in, subscribed, reconciled
         self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
 
     def start(self) -> _DashboardSocket:
         self.thread.start()
-        time.sleep(6)  # the relay logs in, subscribes and reconciles
+        if not self.live.wait(60):
+            raise RuntimeError("the embedded relay did not come live within 60 s")
         return self
 
     async def _run(self) -> None:
@@ -318,9 +320,11 @@ class _DashboardSocket:
         async with connect(self.url, additional_headers=self.headers, proxy=None) as socket:
             while not self.stopping.is_set():
                 try:
-                    await asyncio.wait_for(socket.recv(), 0.5)
+                    message = await asyncio.wait_for(socket.recv(), 0.5)
                 except TimeoutError:
                     continue
+                if 'data-state="live"' in message:
+                    self.live.set()
                 await socket.send("ack")
 
     def stop(self) -> None:
