@@ -76,7 +76,8 @@ async def reset(request: web.Request, s: Simulator) -> web.Response:
 
 @_guard
 async def counters(request: web.Request, s: Simulator) -> web.Response:
-    return web.json_response(s.counters.as_dict())
+    # sim_time: the simulator's clock, ahead of the wall clock by every market step taken
+    return web.json_response({**s.counters.as_dict(), "sim_time": rfc3339(s.store.now_ns())})
 
 
 @_guard
