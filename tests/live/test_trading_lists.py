@@ -76,15 +76,16 @@ async def test_positions_and_orders_are_pushed_within_the_member_s_groups(
             await socket.until(lambda t: 'id="live-status"' in t, timeout=20, what="a snapshot")
         await wait_for(lambda: relay.stats()["watching"]["lists"] == 2 and relay.ready,
                        timeout=20, what="both lists watched, the relay ready")
-        for _ in range(24):  # until each socket has rows, the unrestricted one of two groups
-            omtrader.step(10)
+        for _ in range(36):  # until each socket has rows; the unrestricted one of two groups
+            omtrader.step(10)  # and a newly opened position among them
             try:
                 await theirs.until(lambda t: "#trading-rows" in t, timeout=3, what="rows")
                 await mine.until(lambda t: "#trading-rows" in t, timeout=3, what="rows")
                 await orders.until(lambda t: "#trading-rows" in t, timeout=3, what="orders")
             except AssertionError:
                 continue
-            if len({g for _, g, _ in pushed(theirs, "position")}) > 1:
+            seen = pushed(theirs, "position")
+            if len({g for _, g, _ in seen}) > 1 and any(not gone for _, _, gone in seen):
                 break
         everyone_saw, member_saw = pushed(theirs, "position"), pushed(mine, "position")
         assert member_saw and everyone_saw and pushed(orders, "order")
