@@ -67,7 +67,7 @@ class Listing:
         changes = chain(((key, record, True) for key, record in state.list_gone.items()),
                         ((key, record, False) for key, record in state.list_changed.items()))
         work = list(islice(changes, LIST_BUDGET) if watched else changes)
-        codes = self._codes() if watched else {}
+        codes = self._codes() if watched and work else {}  # flushes with no change: no work
         for (name, record_id), record, gone in work:
             (state.list_gone if gone else state.list_changed).pop((name, record_id), None)
             group_id = state.account_group.get(record.account_id)
