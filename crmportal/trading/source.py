@@ -213,12 +213,11 @@ def stream(omt, criteria: Criteria, the_plan: Plan,
 
 
 def _checked(criteria: Criteria, only: frozenset[str] | None) -> frozenset[str] | None:
-    """`only` and what the portal's own checks read (_checks)."""
+    """`only` and what the portal's own checks read: the fields of a light record
+    (_light_fields), which holds exactly those."""
     if only is None:
         return None
-    kind = criteria.kind
-    return only | {"side", "type", "reason", kind.date_of(criteria.date_on)[0],
-                   kind.profit or "profit", kind.volume or "volume"}
+    return only | {name for name, _, _ in _light_fields(criteria.kind, criteria)}
 
 
 @dataclass
