@@ -262,12 +262,13 @@ def scan(omt, criteria: Criteria, the_plan: Plan, accounts: dict[int, AccountInf
     return Scan(totals, window)
 
 
-def totals_of(omt, criteria: Criteria, the_plan: Plan,
-              accounts: dict[int, AccountInfo]) -> Totals:
+def totals_of(omt, criteria: Criteria, the_plan: Plan, accounts: dict[int, AccountInfo],
+              seen: str | None = None) -> Totals:
     """The footer of an exact list (a request of its own, `?part=totals`), or kept from the
-    pass that showed a page."""
-    cached = cache.get(the_plan.key(criteria))
-    if cached is not None:
+    pass that showed a page. Kept totals count only when they count what the page counted
+    (`seen`) and the list is not a live one (an open position's P/L moves with every price)."""
+    cached = None if criteria.kind.live else cache.get(the_plan.key(criteria))
+    if cached is not None and str(cached.count) == (seen or "").strip():
         return cached
     return scan(omt, criteria, the_plan, accounts, 0, 0).totals
 

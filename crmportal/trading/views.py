@@ -82,7 +82,7 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
     read_at = {"read_at": f"{time.time():.3f}"}
     omt, codes, criteria, accounts, plan = _criteria(request, kind)
     if request.GET.get("part") == "totals":
-        totals = source.totals_of(omt, criteria, plan, accounts)
+        totals = source.totals_of(omt, criteria, plan, accounts, seen=request.GET.get("n"))
         return render(request, f"{TEMPLATE}#trading-totals",
                       _totals_context(kind, totals, accounts))
     # An exact list is one upstream page: it is read in the pool while this thread renders
@@ -125,7 +125,10 @@ def _table_context(request, kind, criteria, plan, rows, totals, codes, accounts)
         "notices": criteria.notices + plan.notices + paged.notices,
         "query": _query(state, **size_part),
         "columns": _columns(kind, state, criteria.sort, size_part),
-        "totals_url": "" if totals is not None else "?" + _query(state, part="totals"),
+        # The footer's request names the count this page read: totals of another count (kept
+        # from an earlier read) are not shown under it.
+        "totals_url": ("" if totals is not None
+                       else "?" + _query(state, part="totals", n=page.paginator.count)),
         **(_totals_context(kind, totals, accounts) if totals is not None else {}),
         "export_query": _query(state),
         "may_export": request.user.has_perm("staff.export_trading"),
@@ -138,7 +141,8 @@ def _size_part(criteria) -> dict:
 
 def _totals_context(kind, totals, accounts) -> dict:
     digits = {info.currency: info.digits for info in accounts.values()}
-    return {"kind": kind, "totals": totals.rows(kind, digits), "total_count": totals.count}
+    return {"kind": kind, "totals": totals.rows(kind, digits), "total_count": totals.count,
+            "width": len(kind.columns)}
 
 
 def _columns(kind, state: dict, sort: str, size_part: dict) -> list[dict]:
