@@ -70,9 +70,16 @@ document.addEventListener("htmx:sendError", () => {
   if (region) region.focus();
 });
 
-// After a swap: the focus stays in the part that changed (a page link that was replaced leaves
-// it nowhere otherwise), and the persistent status line reads out the new summary
-// ([data-announce] in the swapped part), since the replaced sections cannot be live regions.
+// After a swap: the focus stays in the part that changed when it was in the part replaced (a
+// page link that was replaced leaves it nowhere otherwise; a part that loads by itself, such as
+// a list's footer, leaves it where it was), and the persistent status line reads out the new
+// summary ([data-announce] in the swapped part), since the replaced sections cannot be live
+// regions.
+const heldFocus = new WeakSet();  // swap targets that held the focus as the swap began
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  if (target && target.contains(document.activeElement)) heldFocus.add(target);
+});
 document.addEventListener("htmx:afterSettle", (event) => {
   const target = event.detail.target;
   const region = alerts();
@@ -83,7 +90,7 @@ document.addEventListener("htmx:afterSettle", (event) => {
   const swapped = target && target.id ? document.getElementById(target.id) : target;
   if (!swapped || !swapped.isConnected) return;
   const lost = document.activeElement === document.body || !document.activeElement;
-  if (lost) {
+  if (lost && heldFocus.has(target)) {
     if (!swapped.hasAttribute("tabindex")) swapped.setAttribute("tabindex", "-1");
     swapped.focus({ preventScroll: true });
   }

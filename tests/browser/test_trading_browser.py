@@ -8,6 +8,7 @@ import re
 import pytest
 import requests
 
+from tests.support.browser import wait_for_js
 from tests.support.portal import PortalProcess
 from tests.support.staff import PASSWORD
 
@@ -77,3 +78,15 @@ def test_the_deal_list_filters_in_place_and_keeps_the_state_in_the_address(page,
     assert page.evaluate("window.__marker") == "kept"  # htmx swapped the table, no reload
     page.go_back()
     page.wait_for_url(re.compile(r"/trading/deals/$"))
+
+
+def test_the_footer_leaves_the_focus_where_it_was_and_a_page_link_keeps_it_in_the_table(
+        page, portal):
+    sign_in(page, portal, "sam")
+    page.goto(f"{portal.url}/trading/deals/")
+    page.wait_for_selector("#trading-totals [data-total-count]")  # loaded by a request of its own
+    wait_for_js(page, "!document.querySelector('.htmx-request, .htmx-settling')")  # settled
+    assert page.evaluate("document.activeElement === document.body")
+    page.click("#trading-table .pagination a:has-text('Next')")
+    page.wait_for_url(re.compile(r"page=2"))
+    wait_for_js(page, "document.getElementById('trading-table').contains(document.activeElement)")
