@@ -18,9 +18,11 @@ import contextvars
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import tzinfo
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.utils import timezone
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,10 +79,14 @@ def shutdown() -> None:
 
 def _submit(call: Callable[[], Any], begun: threading.Event | None = None) -> Future:
     context = contextvars.copy_context()
-    return _executor().submit(context.run, _pooled, call, begun)
+    zone = timezone.get_current_timezone()
+    return _executor().submit(context.run, _pooled, call, begun, zone)
 
 
-def _pooled(call: Callable[[], Any], begun: threading.Event | None) -> Any:
+def _pooled(call: Callable[[], Any], begun: threading.Event | None, zone: tzinfo) -> Any:
+    # Django keeps the active zone in an asgiref Local, which a copied context does not carry
+    # into another thread (asgiref 3.13 ties it to the thread that set it): set it again here.
+    timezone.activate(zone)
     _in_pool.set(True)
     if begun is not None:
         begun.set()

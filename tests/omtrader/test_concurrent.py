@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+import zoneinfo
 
 import pytest
+from django.utils import timezone
 
 from crmportal.omtrader.concurrent import gather, gather_each, start
 from crmportal.omtrader.errors import NotFound
@@ -31,6 +33,15 @@ def test_it_copies_the_request_id_into_the_workers(omt):
     got = gather(a=current_request_id, b=current_request_id, c=threading.get_ident)
     assert got["a"] == got["b"] == request_id
     assert got["c"] != threading.get_ident()
+
+
+def test_it_runs_the_calls_in_the_callers_time_zone(omt):
+    zone_name = timezone.get_current_timezone_name
+    with timezone.override(zoneinfo.ZoneInfo("Pacific/Kiritimati")):
+        assert start(zone=zone_name).wait() == {"zone": "Pacific/Kiritimati"}
+        assert gather(a=zone_name, b=zone_name) == {"a": "Pacific/Kiritimati",
+                                                    "b": "Pacific/Kiritimati"}
+    assert start(zone=zone_name).wait() == {"zone": timezone.get_default_timezone_name()}
 
 
 def test_it_raises_the_first_error_after_every_call_finished(omt):

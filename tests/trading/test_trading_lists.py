@@ -3,6 +3,7 @@ simulator's own records), totals over every page, and bad input."""
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -142,6 +143,21 @@ def test_pending_orders_by_placed_date(client, as_user, wire):
                 if datetime.fromisoformat(o["time_setup"]).astimezone(UTC).date() == today}
     shown = every_row(client, "trading-list-orders", f"from={today}&to={today}")
     assert {o.id for o in shown} == expected
+
+
+def test_a_day_is_the_members_own_day_on_a_list_omtrader_filters(client, make_staff, wire):
+    zone = zoneinfo.ZoneInfo("Pacific/Kiritimati")  # UTC+14: most of its day is another UTC day
+    client.force_login(make_staff("kiri", "Administrator", time_zone="Pacific/Kiritimati"))
+    deals = wire("deals")
+    day = max(datetime.fromisoformat(d["created_at"]) for d in deals).astimezone(zone).date()
+    day -= timedelta(days=3)
+    expected = {d["id"] for d in deals
+                if datetime.fromisoformat(d["created_at"]).astimezone(zone).date() == day}
+    response = client.get(reverse("trading-list-deals") + f"?from={day}&to={day}")
+    assert response.context["totals_url"]  # OMTrader answers this one: an exact list
+    shown = every_row(client, "trading-list-deals", f"from={day}&to={day}")
+    assert {d.id for d in shown} == expected and expected
+    assert footer(client, "trading-list-deals", f"from={day}&to={day}")["count"] == len(expected)
 
 
 def test_sorting_follows_the_column(client, as_user):
