@@ -12,11 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.utils import timezone
+
 from crmportal.omtrader.enums import table
 from crmportal.paging import DEFAULT_PAGE_SIZE, PAGE_SIZES, positive_int
 from crmportal.trading.kinds import Kind, sorts_of
 
 MAX_DAYS = 366  # a longer range is shortened to its last MAX_DAYS days
+EARLIEST, LATEST = date(1970, 1, 1), date(2100, 12, 31)  # dates outside are typing mistakes
 MAX_PAGE = 1_000_000  # a page beyond this is not asked of OMTrader
 PL_SIGNS = {"profit": "Profit", "loss": "Loss"}
 ENUMS = {"side": "ModelSideType", "type": "ModelOrderType", "reason": "ModelReasonType"}
@@ -155,25 +158,35 @@ def _code(query, name: str, notes: list[str]) -> int | None:
 
 
 def date_range(query, notes: list[str]) -> tuple[date | None, date | None]:
-    """`from` and `to` as dates: a wrong format is dropped, a reversed range turned round, a
-    range longer than MAX_DAYS shortened to its last MAX_DAYS days, each with a notice."""
-    bounds = []
-    for name in ("from", "to"):
-        raw = query.get(name, "").strip()
-        try:
-            bounds.append(date.fromisoformat(raw) if raw else None)
-        except ValueError:
-            notes.append(f"“{raw[:20]}” is not a date (write it as YYYY-MM-DD); "
-                         f"the “{name}” date is ignored.")
-            bounds.append(None)
+    """`from` and `to` as dates: a wrong format or a date outside EARLIEST..LATEST is dropped,
+    a reversed range turned round, a range longer than MAX_DAYS (a `from` with no `to` runs to
+    today) shortened to its last MAX_DAYS days, each with a notice."""
+    bounds = [_date(query, name, notes) for name in ("from", "to")]
     start, end = bounds
     if start and end and start > end:
         start, end = end, start
         notes.append("The dates were reversed; the range now runs from the earlier date.")
-    if start and end and (end - start).days > MAX_DAYS:
-        start = end - timedelta(days=MAX_DAYS)
-        notes.append(f"A range can cover at most {MAX_DAYS} days; showing {start} to {end}.")
+    last = end or timezone.localdate()
+    if start and (last - start).days > MAX_DAYS:
+        start = last - timedelta(days=MAX_DAYS)
+        notes.append(f"A range can cover at most {MAX_DAYS} days; showing {start} to "
+                     f"{end or 'today'}.")
     return start, end
+
+
+def _date(query, name: str, notes: list[str]) -> date | None:
+    raw = query.get(name, "").strip()
+    try:
+        value = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        notes.append(f"“{raw[:20]}” is not a date (write it as YYYY-MM-DD); "
+                     f"the “{name}” date is ignored.")
+        return None
+    if value and not EARLIEST <= value <= LATEST:
+        notes.append(f"{value} is outside the years {EARLIEST.year} to {LATEST.year}; "
+                     f"the “{name}” date is ignored.")
+        return None
+    return value
 
 
 def _number(query, name: str, notes: list[str]) -> Decimal | None:

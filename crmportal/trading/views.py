@@ -303,6 +303,8 @@ def _statement(request: HttpRequest, account_id: int):
     notices: list[str] = []
     start, end = date_range(request.GET, notices)
     today = timezone.localdate()
+    if end and end > today:
+        notices.append("A statement ends today at the latest.")
     end = min(end or today, today)
     start = start or end.replace(day=1)
     if start > end:

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from crmportal.audit.models import AuditEntry
-from crmportal.staff.roles import SUPERVISOR
+from crmportal.staff.roles import BACK_OFFICE, SUPERVISOR
 
 
 def _busy_accounts(wire, count=3):
@@ -102,13 +102,19 @@ def test_statement_csv_needs_the_export_permission_and_is_audited(client, as_use
 
 
 @pytest.mark.parametrize("query", ["from=yesterday", "from=2025-05-01&to=2025-01-01",
-                                   "from=2010-01-01&to=2025-01-01", "to=2999-01-01"])
-def test_bad_statement_dates_are_corrected(client, as_user, wire, query):
-    as_user("backoffice")
-    response = client.get(reverse("trading-show-statement", args=[_busy_accounts(wire, 1)[0]])
-                          + "?" + query)
+                                   "from=2010-01-01&to=2025-01-01", "to=2999-01-01",
+                                   "from=2010-01-01", "from=0001-01-01", "to=9999-12-31"])
+@pytest.mark.parametrize("time_zone", ["", "Asia/Tokyo"])
+def test_bad_statement_dates_are_corrected(client, make_staff, wire, query, time_zone):
+    client.force_login(make_staff("bo-tz", BACK_OFFICE, time_zone=time_zone))
+    url = reverse("trading-show-statement", args=[_busy_accounts(wire, 1)[0]]) + "?" + query
+    response = client.get(url)
     assert response.status_code == 200
-    assert response.context["to"] <= date.today()
+    assert response.context["notices"]
+    assert response.context["to"] <= date.today() + timedelta(days=1)
+    assert (response.context["to"] - response.context["from"]).days <= 366
+    csv = client.get(url + "&format=csv")
+    assert csv.status_code == 200 and b"Closing balance" in b"".join(csv.streaming_content)
 
 
 def test_a_statement_out_of_scope_is_missing(client, make_staff, wire):

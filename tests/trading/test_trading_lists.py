@@ -199,6 +199,9 @@ BAD = [
     ("from=01/02/2025", "is not a date"),
     ("from=2025-03-01&to=2025-01-01", "reversed"),
     ("from=2015-01-01&to=2025-01-01", "at most 366 days"),
+    ("from=2015-01-01", "at most 366 days"),
+    ("to=9999-12-31", "outside the years"),
+    ("from=0001-01-01&to=2025-01-01", "outside the years"),
     ("symbol=NOPE", "no symbol"),
     ("side=9", "not one of the choices"),
     ("reason=abc", "not one of the choices"),
@@ -214,7 +217,8 @@ BAD = [
 
 
 @pytest.mark.parametrize(("query", "words"), BAD)
-@pytest.mark.parametrize("url_name", ["trading-list-deals", "trading-list-order-history"])
+@pytest.mark.parametrize("url_name", ["trading-list-deals", "trading-list-order-history",
+                                      "trading-list-position-history"])
 def test_bad_input_is_corrected_with_a_notice(client, as_user, url_name, query, words):
     as_user("administrator")
     response = client.get(f"{reverse(url_name)}?{query}")
@@ -222,8 +226,8 @@ def test_bad_input_is_corrected_with_a_notice(client, as_user, url_name, query, 
     notices = " ".join(response.context["notices"])
     if url_name == "trading-list-order-history" and query.startswith("pl="):
         words = "has no P/L"
-    if query.startswith("type=") and url_name == "trading-list-deals":
-        return  # deals have no order type filter: the value is simply not read
+    if query.startswith("type=") and url_name != "trading-list-order-history":
+        return  # only orders have a type filter: elsewhere the value is simply not read
     assert words in notices
 
 
