@@ -100,7 +100,7 @@ def _list(request: HttpRequest, kind) -> HttpResponse:
     if not wants_partial(request):
         return HttpResponse(render_around(request, TEMPLATE, {
             "kind": kind, "criteria": criteria, "page_sizes": PAGE_SIZES,
-            "default_size": DEFAULT_PAGE_SIZE, **read_at,
+            "default_size": DEFAULT_PAGE_SIZE, "current_size": criteria.size, **read_at,
             "tabs": [(k.title, reverse(k.url_name), k is kind) for k in KINDS.values()],
             **_options(request.user, omt, criteria, codes)}, {"table": "trading-table"}, table))
     context = {**table(), **read_at}

@@ -90,3 +90,21 @@ def test_the_footer_leaves_the_focus_where_it_was_and_a_page_link_keeps_it_in_th
     page.click("#trading-table .pagination a:has-text('Next')")
     page.wait_for_url(re.compile(r"page=2"))
     wait_for_js(page, "document.getElementById('trading-table').contains(document.activeElement)")
+
+
+def test_back_and_forward_show_the_filters_of_the_address(page, portal):
+    sign_in(page, portal, "sam")
+    page.goto(f"{portal.url}/trading/deals/?size=100")
+    assert page.input_value("select[name=size]") == "100"
+    page.select_option("select[name=side]", "1")
+    page.wait_for_url(re.compile(r"side=1"))
+    page.select_option("select[name=side]", "0")
+    page.wait_for_url(re.compile(r"side=0"))
+    assert "size=100" in page.url  # a filter change keeps the page size
+    page.go_back()
+    page.wait_for_url(re.compile(r"side=1"))
+    wait_for_js(page, "document.querySelector('select[name=side]').value === '1'")
+    page.go_back()
+    page.wait_for_url(re.compile(r"/trading/deals/\?size=100$"))
+    wait_for_js(page, "document.querySelector('select[name=side]').value === ''")
+    assert page.input_value("select[name=size]") == "100"

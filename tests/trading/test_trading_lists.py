@@ -3,6 +3,7 @@ simulator's own records), totals over every page, and bad input."""
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -13,6 +14,7 @@ from django.urls import reverse
 
 from crmportal.accounts.actions import do_update_account
 from crmportal.omtrader.client import get_omtrader
+from crmportal.paging import DEFAULT_PAGE_SIZE
 from crmportal.staff.roles import SUPERVISOR
 from tests.trading.conftest import ROLES_WITH_VIEW
 from tests.trading.helpers import dec, every_row, footer
@@ -158,6 +160,15 @@ def test_a_day_is_the_members_own_day_on_a_list_omtrader_filters(client, make_st
     shown = every_row(client, "trading-list-deals", f"from={day}&to={day}")
     assert {d.id for d in shown} == expected and expected
     assert footer(client, "trading-list-deals", f"from={day}&to={day}")["count"] == len(expected)
+
+
+def test_the_page_size_control_shows_the_size_shown(client, as_user):
+    as_user("administrator")
+    cases = (("", DEFAULT_PAGE_SIZE), ("?size=200", 200), ("?size=7", DEFAULT_PAGE_SIZE))
+    for query, size in cases:
+        html = client.get(reverse("trading-list-deals") + query).content.decode()
+        assert re.findall(r'<option value="(\d+)" selected>', html.split('name="size"')[1]
+                          .split("</select>")[0]) == [str(size)]
 
 
 def test_sorting_follows_the_column(client, as_user):
