@@ -243,7 +243,8 @@ def _related_deals(omt, account_id: int, link: str, record_id: int, start=None,
 def _detail_context(omt, account, item) -> dict:
     codes = source.symbol_codes(omt)
     return {"account": account, "symbol": item.symbol or codes.get(item.symbol_id, ""),
-            "currency": account.currency, "money_digits": account.digits}
+            "symbol_id": item.symbol_id, "currency": account.currency,
+            "money_digits": account.digits}
 
 
 @require_GET

@@ -48,3 +48,23 @@ def test_group_and_trading_pages_link_account_numbers(client, administrator, cas
     assert f'<a href="/accounts/{account.id}/">{account.id}</a>' in group_page.content.decode()
     positions = client.get(reverse("trading-list-deals") + f"?account={account.id}")
     assert f'href="/accounts/{account.id}/"' in positions.content.decode()
+
+
+
+def test_the_account_and_client_pages_link_positions_orders_and_deals(client, backoffice, omt):
+    client.force_login(backoffice)
+    with_orders = {o.account_id for o in omt.list_orders(limit=500).items}
+    position = next(p for p in omt.list_positions(limit=500).items if p.account_id in with_orders)
+    account_page = client.get(reverse("accounts-show-account", args=[position.account_id]))
+    client_id = account_page.context["account"].client_id
+    client_page = client.get(reverse("clients-show-client", args=[client_id]))
+    on_account = {"position": account_page.context["positions"],
+                  "order": account_page.context["orders"], "deal": account_page.context["deals"]}
+    on_client = {"position": client_page.context["positions"],
+                 "deal": client_page.context["deals"]}
+    for page, shown in ((account_page, on_account), (client_page, on_client)):
+        assert all(shown.values())
+        for kind, rows in shown.items():
+            for record, *_ in rows:
+                link = f'href="{reverse(f"trading-show-{kind}", args=[record.id])}"'
+                assert link in page.content.decode()

@@ -40,14 +40,19 @@ def test_each_role_follows_position_to_deal_to_order_to_account_and_client(
     deal = client.get(deal_url)
     order_url = _link(deal.content, "order")
     assert order_url == reverse("trading-show-order", args=[closed_trade["opening"]["order_id"]])
+    assert _link(page.content, "order") == order_url  # the order that opened the position
     order = client.get(order_url)
     assert order.status_code == 200
-    assert _link(order.content, "position") == reverse(
-        "trading-show-position", args=[closed_trade["position"]])
+    position_url = reverse("trading-show-position", args=[closed_trade["position"]])
     client_url = reverse("clients-show-client", args=[closed_trade["account"]["client_id"]])
-    assert _link(order.content, "client") == client_url
     account_url = reverse("accounts-show-account", args=[closed_trade["account"]["id"]])
-    assert _link(order.content, "account") == account_url
+    symbol_url = reverse("symbols-show-symbol", args=[closed_trade["opening"]["symbol_id"]])
+    for html in (deal.content, order.content):
+        assert _link(html, "position") == position_url
+        assert _link(html, "client") == client_url
+        assert _link(html, "account") == account_url
+        assert _link(html, "symbol") == symbol_url
+    assert client.get(symbol_url).status_code == 200
 
 
 def test_prices_show_the_symbol_digits_and_enums_their_labels(client, as_user, closed_trade):
