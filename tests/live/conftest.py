@@ -239,6 +239,15 @@ class LiveSocket:
             if test(text):
                 return text
 
+    async def drain(self, seconds: float) -> None:
+        """Take what arrives within `seconds`; a quiet socket stays open (no receive waits
+        long enough to time out, which would end the application)."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if await self.communicator.receive_nothing(timeout=left, interval=0.01):
+                return
+            await self.receive()
+
     async def close_code(self, timeout: float = 5.0) -> int:
         """Read what the server sends until it closes the socket: the close code."""
         deadline = time.monotonic() + timeout
