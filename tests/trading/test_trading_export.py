@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from crmportal.audit.models import AuditEntry
 from crmportal.omtrader.client import reset_omtrader
+from crmportal.staff.roles import BACK_OFFICE
 from tests.support.simulator import SimulatorProcess
 from tests.trading.helpers import every_row
 
@@ -36,6 +37,18 @@ def test_export_is_the_filtered_list_row_for_row(client, as_user):
     assert [int(r[0]) for r in rows[1:]] == [p.id for p in shown]
     entry = AuditEntry.objects.get(action="trading.export")
     assert entry.after["list"] == "position-history" and entry.after["filters"]["group"] == "7"
+
+
+def test_a_group_limited_members_export_holds_only_their_groups(client, make_staff, wire):
+    client.force_login(make_staff("lim-export", BACK_OFFICE, group_ids=[6]))
+    in_group = {a["id"] for a in wire("accounts") if a["group_id"] == 6}
+    outside = min(a["id"] for a in wire("accounts") if a["id"] not in in_group)
+    for query in ("", "group=7", f"account={outside}"):
+        rows = _csv(client.get(reverse("trading-export-list", args=["deals"]) + "?" + query))
+        shown = every_row(client, "trading-list-deals", query)
+        assert [int(r[0]) for r in rows[1:]] == [d.id for d in shown]
+        assert {int(r[1]) for r in rows[1:]} <= in_group
+        assert bool(rows[1:]) == (query == "")  # other groups' accounts match nothing
 
 
 def test_export_needs_the_export_permission(client, as_user):
