@@ -108,3 +108,16 @@ def test_back_and_forward_show_the_filters_of_the_address(page, portal):
     page.wait_for_url(re.compile(r"/trading/deals/\?size=100$"))
     wait_for_js(page, "document.querySelector('select[name=side]').value === ''")
     assert page.input_value("select[name=size]") == "100"
+
+
+def test_the_statement_prints_on_a4_without_navigation(page, portal, trade):
+    _, account = trade
+    sign_in(page, portal, "sam")
+    page.goto(f"{portal.url}/accounts/{account['id']}/statement/")
+    page.emulate_media(media="print")
+    for hidden in (".topbar", ".breadcrumbs", "form.filters"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    assert page.locator("[data-closing]").is_visible()
+    pdf = page.pdf(format="Letter", prefer_css_page_size=True)  # the stylesheet's @page wins
+    width, height = map(float, re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf).groups())
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
