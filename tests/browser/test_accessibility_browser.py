@@ -67,3 +67,17 @@ def test_it_finds_no_serious_violation_on_any_page_a_role_reaches(page, portal, 
         found += problems(page, axe)
     assert len(walked) >= (1 if role == "roleless" else 4), sorted(walked)
     assert found == [], "\n".join(found)
+
+
+def test_muted_text_on_warning_and_danger_rows_is_readable(page, portal):
+    """The live board and the account lists tint rows at a margin call or stop-out; the
+    muted text in them (a currency after an amount) keeps 4.5:1 on either tint."""
+    page.goto(portal.url + "/login/")
+    page.evaluate("""() => { const table = document.createElement('table');
+        table.className = 'table';
+        for (const tint of ['row-warn', 'row-danger']) {
+            const row = table.insertRow(); row.className = tint;
+            row.insertCell().innerHTML = '-12.50 <span class="muted">USD</span>'; }
+        document.querySelector('main').append(table); }""")
+    result = Axe().run(page, context="table.table", options={"runOnly": ["color-contrast"]})
+    assert result.response["violations"] == [], result.response["violations"]
