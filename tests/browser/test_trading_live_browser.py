@@ -81,7 +81,8 @@ def test_a_filter_the_browser_cannot_match_counts_changes_instead(page, portal, 
 
 SHOWN = ("() => Array.from(document.querySelectorAll('#trading-rows tr[id^=position-]'), "
          "(r) => Number(r.id.slice(9)))")
-RECORD = ("() => { window.__seen = []; document.addEventListener('htmx:wsBeforeMessage', "
+RECORD = ("() => { window.__seen = []; window.__since = Date.now(); "
+          "document.addEventListener('htmx:wsBeforeMessage', "
           "(e) => { window.__seen.push(String(e.detail.message)); window.__last = Date.now(); "
           "}); }")
 # The first of `ids` whose closing the watching page was told about.
@@ -243,10 +244,11 @@ def test_a_list_read_again_skips_the_resent_rows_its_read_has(page, portal, simu
     open_live(page, portal, "/trading/positions/?side=0")
     other = watcher(page, portal)
     step_until(page, simulator, f"() => ({CHANGES})() > 0")
-    # The relay took them before the watcher's last message, or before now when the page's
-    # count came from its own snapshot (changes since its read) and the watcher saw none.
-    last = other.evaluate("window.__last || Date.now()") / 1000
-    for _ in range(20):  # read the table again, until its read is past the margin
+    # Once the watcher has heard nothing for a second, the relay has taken the steps' every
+    # change (CI: a step's last rows came after the first were counted): all before now.
+    wait_for_js(other, "() => Date.now() - (window.__last || window.__since) > 1000")
+    last = other.evaluate("Date.now()") / 1000
+    for _ in range(100):  # read the table again, until its read is past the margin
         read_at = float(page.get_attribute("#trading-rows", "data-live-read-at"))
         if read_at - 1 > last:
             break
@@ -254,6 +256,7 @@ def test_a_list_read_again_skips_the_resent_rows_its_read_has(page, portal, simu
                       "{target: '#trading-table', swap: 'outerHTML'})")
         wait_for_js(page, f"() => document.getElementById('trading-rows')"
                           f".dataset.liveReadAt !== '{read_at:.3f}'")
+    assert read_at - 1 > last
     assert page.evaluate(CHANGES) == 0  # a fresh read: nothing counted
     gate.drop()
     down = other.evaluate("window.__seen.length")
