@@ -184,6 +184,16 @@ SEEN_IDS = ("(n) => Array.from(new Set(window.__seen.slice(n || 0).flatMap((m) =
 CHANGES = "() => Number(document.getElementById('trading-live-note').dataset.changes || 0)"
 
 
+def counted_as_seen(page, other, first: int = 0, timeout: float = 10) -> int:
+    """Waits until the page's count of changed rows equals the rows the watcher was told about
+    (from its `first` message on), which may still be arriving: that number."""
+    deadline = time.monotonic() + timeout
+    while (counted := page.evaluate(CHANGES)) != (seen := len(other.evaluate(SEEN_IDS, first))):
+        assert time.monotonic() < deadline, f"the page counted {counted}, the watcher saw {seen}"
+        page.wait_for_timeout(50)
+    return seen
+
+
 def test_a_held_list_counts_each_changed_row_once_across_a_reconnect(page, portal, simulator):
     """The list cannot place rows (a side filter): it counts them. After the socket comes
     back, the snapshot resends the rows changed since the read: each is counted once, and
@@ -209,8 +219,7 @@ def test_a_held_list_counts_each_changed_row_once_across_a_reconnect(page, porta
     gate.open()
     wait_for_js(page, "() => { const s = document.getElementById('live-status');"
                       " return s.dataset.state === 'live' && !s.dataset.socket; }", timeout=30000)
-    changed = len(other.evaluate(SEEN_IDS))
-    wait_for_js(page, f"() => ({CHANGES})() === {changed}", timeout=10000)
+    counted_as_seen(page, other)
     assert page.evaluate("window.__marker") == "kept"
 
 
@@ -271,12 +280,7 @@ def test_a_list_read_again_skips_the_resent_rows_its_read_has(page, portal, simu
     gate.open()
     wait_for_js(page, "() => { const s = document.getElementById('live-status');"
                       " return s.dataset.state === 'live' && !s.dataset.socket; }", timeout=30000)
-    # The watcher may still be taking the last flushes of the steps: compare until both agree.
-    deadline = time.monotonic() + 10
-    while (counted := page.evaluate(CHANGES)) != (late := len(other.evaluate(SEEN_IDS, down))):
-        assert time.monotonic() < deadline, f"the page counted {counted}, the watcher saw {late}"
-        page.wait_for_timeout(50)
-    assert late > 0
+    assert counted_as_seen(page, other, down) > 0
     assert page.evaluate("window.__marker") == "kept"
 
 
