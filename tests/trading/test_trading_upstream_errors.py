@@ -3,11 +3,16 @@ htmx), never a 500."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import date, timedelta
+
 import pytest
 import requests
 from django.urls import reverse
 
+from crmportal.omtrader.client import reset_omtrader
 from crmportal.staff.roles import SUPERVISOR
+from tests.trading.helpers import every_row, footer
 
 
 @pytest.fixture
@@ -57,3 +62,24 @@ def test_a_straddling_clients_deals_show_only_the_accounts_in_scope(client, make
     assert shown and shown <= inside
     expected = sum(1 for d in wire("deals") if d["account_id"] in inside)
     assert response.context["page"].paginator.count == expected
+
+
+def test_deals_are_read_where_omtrader_keeps_them(client, as_user, knobs, wire):
+    """An OMTrader that serves deals only under /api/v1/trader/deals (strict paths): the list,
+    its footer, a deal's page, the statement and the export read them there."""
+    as_user("administrator")
+    deals = wire("deals")  # read before: the simulator's own manager path is then refused
+    account = Counter(d["account_id"] for d in deals).most_common(1)[0][0]
+    expected = {d["id"] for d in deals if d["account_id"] == account}
+    knobs.control(strict_paths=True)
+    reset_omtrader()
+    query = f"account={account}"
+    assert {d.id for d in every_row(client, "trading-list-deals", query)} == expected
+    assert footer(client, "trading-list-deals", query)["count"] == len(expected)
+    assert client.get(reverse("trading-show-deal", args=[max(expected)])).status_code == 200
+    statement = client.get(reverse("trading-show-statement", args=[account]) + "?from="
+                           + str(date.today() - timedelta(days=300)))
+    assert statement.status_code == 200 and statement.context["statement"].lines
+    export = client.get(reverse("trading-export-list", args=["deals"]) + "?" + query)
+    rows = b"".join(export.streaming_content).decode("utf-8-sig").strip().splitlines()
+    assert len(rows) == len(expected) + 1
