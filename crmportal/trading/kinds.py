@@ -39,6 +39,11 @@ class Kind:
     # A second date the range may apply to instead (`?date_on=opened`), filtered by the portal.
     other_date: tuple[str, str] | None = None  # (attribute, label)
 
+    @property
+    def width(self) -> int:
+        """Columns of the list's table (what a row spanning it spans)."""
+        return len(self.columns)
+
     def date_of(self, on: str) -> tuple[str, bool]:
         """The attribute a date range is on, and whether OMTrader filters it."""
         if self.other_date and on == "opened":

@@ -258,16 +258,22 @@ def scan(omt, criteria: Criteria, the_plan: Plan, accounts: dict[int, AccountInf
                 window.append(entity.from_wire(raw, only))
             info = accounts.get(record.account_id)
             totals.add(record, attrs, info.currency if info else "")
-    cache.set(the_plan.key(criteria), totals, TOTALS_TTL)
+    if _keeps_totals(criteria):
+        cache.set(the_plan.key(criteria), totals, TOTALS_TTL)
     return Scan(totals, window)
+
+
+def _keeps_totals(criteria: Criteria) -> bool:
+    """Totals are kept (TOTALS_TTL) except a live list's: an open position's P/L moves with
+    every price, and such a list is one or two upstream pages."""
+    return not criteria.kind.live
 
 
 def totals_of(omt, criteria: Criteria, the_plan: Plan, accounts: dict[int, AccountInfo],
               seen: str | None = None) -> Totals:
     """The footer of an exact list (a request of its own, `?part=totals`), or kept from the
-    pass that showed a page. Kept totals count only when they count what the page counted
-    (`seen`) and the list is not a live one (an open position's P/L moves with every price)."""
-    cached = None if criteria.kind.live else cache.get(the_plan.key(criteria))
+    pass that showed a page when those totals count what the page counted (`seen`)."""
+    cached = cache.get(the_plan.key(criteria)) if _keeps_totals(criteria) else None
     if cached is not None and str(cached.count) == (seen or "").strip():
         return cached
     return scan(omt, criteria, the_plan, accounts, 0, 0).totals

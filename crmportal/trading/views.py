@@ -141,8 +141,7 @@ def _size_part(criteria) -> dict:
 
 def _totals_context(kind, totals, accounts) -> dict:
     digits = {info.currency: info.digits for info in accounts.values()}
-    return {"kind": kind, "totals": totals.rows(kind, digits), "total_count": totals.count,
-            "width": len(kind.columns)}
+    return {"kind": kind, "totals": totals.rows(kind, digits), "total_count": totals.count}
 
 
 def _columns(kind, state: dict, sort: str, size_part: dict) -> list[dict]:
